@@ -1,0 +1,52 @@
+# The single entry point: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAKEHOUSE ?= ./lakehouse
+SCALE ?= 0.05
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run generate test lint format typecheck pytest bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) and Java 17"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[spark,infra,dev]'
+	touch $@
+
+install: $(INSTALLED) ## Create .venv with the package, Spark, Pulumi and the dev tools
+
+run: $(INSTALLED) ## Generate demo data (SCALE=0.05) and run every layer on LAKEHOUSE
+	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE)
+	$(BIN)/medallion run --lakehouse $(LAKEHOUSE)
+
+generate: $(INSTALLED) ## Only write the demo landing files (SCALE, LAKEHOUSE)
+	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE)
+
+test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+lint: $(INSTALLED) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(INSTALLED) ## mypy over medallion/ and infra/
+	$(BIN)/mypy
+
+pytest: $(INSTALLED) ## Only the tests
+	$(BIN)/pytest
+
+bench: $(INSTALLED) ## Benchmarks at SCALE (prints figures; see benchmarks/)
+	$(BIN)/python benchmarks/bronze.py --scale $(SCALE)
+
+clean: ## Remove the local lakehouse and caches (keeps .venv)
+	rm -rf $(LAKEHOUSE) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

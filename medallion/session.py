@@ -1,0 +1,121 @@
+"""The one place a SparkSession is made: Delta configured, locally or on AWS Glue.
+
+On Glue (``--datalake-formats delta`` plus the Delta ``--conf`` set by the infrastructure) the
+session Glue provides is returned as is. Locally, Delta's jars (and ``hadoop-aws`` for ``s3a://``)
+are resolved from Maven Central by Spark's own ``spark.jars.packages`` and cached in ``~/.ivy2``,
+so a second start needs no network. Notebooks call the same :func:`get_spark`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: Versions that AWS Glue 5.1 runs (Spark 3.5.6, Scala 2.12, Hadoop 3.3.6 on Glue; pyspark's
+#: bundled Hadoop client is 3.3.4, so hadoop-aws must match that).
+DELTA_PACKAGE = "io.delta:delta-spark_2.12:3.3.2"
+HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.3.4"
+#: Maven Central, named explicitly so resolution never depends on another default repository.
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+#: Local defaults: small machine, few partitions, no UI, UTC everywhere.
+LOCAL_DEFAULTS: Mapping[str, str] = {
+    "spark.sql.extensions": DELTA_EXTENSION,
+    "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.driver.memory": "3g",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.jars.repositories": MAVEN_CENTRAL,
+}
+
+
+def running_on_glue() -> bool:
+    """True inside an AWS Glue job (the ``awsglue`` package is only present there)."""
+    return importlib.util.find_spec("awsglue") is not None
+
+
+def get_spark(
+    app_name: str = "medallion",
+    *,
+    master: str | None = None,
+    s3: bool | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """Return the SparkSession with Delta configured.
+
+    ``s3`` adds ``hadoop-aws`` for ``s3a://`` paths (default: when ``MEDALLION_S3_ENDPOINT`` or
+    ``AWS_ENDPOINT_URL`` is set). ``conf`` overrides any local default. Calling it again returns
+    the running session.
+    """
+    from pyspark.sql import SparkSession
+
+    if running_on_glue():
+        return SparkSession.builder.getOrCreate()
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+
+    if s3 is None:
+        s3 = bool(s3_endpoint())
+    packages = [DELTA_PACKAGE, *([HADOOP_AWS_PACKAGE] if s3 else [])]
+    builder = SparkSession.builder.appName(app_name).master(
+        master or os.environ.get("MEDALLION_SPARK_MASTER", "local[*]")
+    )
+    settings = {**LOCAL_DEFAULTS, "spark.jars.packages": ",".join(packages)}
+    if os.environ.get("MEDALLION_DRIVER_MEMORY"):
+        settings["spark.driver.memory"] = os.environ["MEDALLION_DRIVER_MEMORY"]
+    if s3:
+        settings.update(s3a_settings(s3_endpoint()))
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("MEDALLION_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def s3_endpoint() -> str | None:
+    """The S3 endpoint to use instead of AWS's (a local S3 such as a moto server), if any."""
+    return os.environ.get("MEDALLION_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def s3a_settings(endpoint: str | None) -> dict[str, str]:
+    """Spark settings that make ``s3a://`` (and ``s3://``) use S3A, at ``endpoint`` if given."""
+    settings = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "com.amazonaws.auth.DefaultAWSCredentialsProviderChain"
+        ),
+        "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
+        "spark.delta.logStore.s3.impl": "io.delta.storage.S3SingleDriverLogStore",
+    }
+    if endpoint:
+        settings.update(
+            {
+                "spark.hadoop.fs.s3a.endpoint": endpoint,
+                "spark.hadoop.fs.s3a.path.style.access": "true",
+                "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
+                    endpoint.startswith("https")
+                ).lower(),
+                "spark.hadoop.fs.s3a.change.detection.mode": "none",
+            }
+        )
+    return settings
