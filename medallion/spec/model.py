@@ -170,7 +170,9 @@ class Domain:
         for table in self.tables:
             if table.name == name:
                 return table
-        raise SpecError(f"no table named {name!r}; declared: {', '.join(t.name for t in self.tables)}")
+        raise SpecError(
+            f"no table named {name!r}; declared: {', '.join(t.name for t in self.tables)}"
+        )
 
     def gold_model(self, name: str) -> GoldModel:
         for model in self.gold_models:
