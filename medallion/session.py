@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from medallion.storage import s3_endpoint
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -90,11 +92,6 @@ def get_spark(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("MEDALLION_SPARK_LOG_LEVEL", "ERROR"))
     return spark
-
-
-def s3_endpoint() -> str | None:
-    """The S3 endpoint to use instead of AWS's (a local S3 such as a moto server), if any."""
-    return os.environ.get("MEDALLION_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
 
 
 def s3a_settings(endpoint: str | None) -> dict[str, str]:

@@ -1,0 +1,218 @@
+"""The ``medallion`` command: generate demo data, run layers, inspect and maintain tables."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
+from medallion.results import TableResult
+from medallion.spec import DOMAIN
+
+log = logging.getLogger("medallion")
+
+
+class Clock:
+    """Prints progress lines with the time elapsed since the command started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        elapsed = int(time.monotonic() - self.started)
+        print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table, numbers right-aligned."""
+    cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(row, widths, numeric, strict=True)
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def _cell(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def summary(results: Sequence[TableResult]) -> str:
+    """The end-of-run summary: one line per table, then every message."""
+    rows = [
+        (
+            r.layer,
+            r.table,
+            r.status,
+            r.files,
+            r.rows_in,
+            r.rows_out,
+            r.quarantined,
+            len(r.rejected_files),
+            round(r.seconds, 1),
+        )
+        for r in results
+    ]
+    headers = ("layer", "table", "status", "files", "rows in", "rows out", "quarantined")
+    text = format_table((*headers, "rejected files", "seconds"), rows)
+    notes = [f"  {r.layer}.{r.table}: {m}" for r in results for m in r.messages]
+    return text + ("\n\nNotes:\n" + "\n".join(notes) if notes else "")
+
+
+def _lakehouse(args: argparse.Namespace) -> Lakehouse:
+    return Lakehouse.at(args.lakehouse)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from medallion.generate import DEFAULT_BATCHES, generate, parse_batches
+
+    batches = parse_batches(args.batches) if args.batches else list(range(DEFAULT_BATCHES + 1))
+    clock = Clock()
+    lakehouse = _lakehouse(args)
+    clock(f"generating batches {batches} at scale {args.scale} into {lakehouse.landing}")
+    report = generate(lakehouse, scale=args.scale, seed=args.seed, batches=batches, progress=clock)
+    print(report)
+    clock("done")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from medallion.pipeline import run
+    from medallion.session import get_spark
+
+    clock = Clock()
+    lakehouse = _lakehouse(args)
+    layers = [Layer(args.layer)] if args.layer else list(LAYERS)
+    clock(f"starting Spark; lakehouse {lakehouse.landing.rsplit('/', 1)[0]}")
+    spark = get_spark()
+    report = run(
+        spark,
+        lakehouse,
+        DOMAIN,
+        layers,
+        tables=args.table or None,
+        max_bad_ratio=args.max_bad_ratio,
+        progress=clock,
+    )
+    if Layer.GOLD in layers and args.preview:
+        from medallion.read import read_table
+
+        for model in DOMAIN.gold_models:
+            print(f"\ngold.{model.name} (first {args.preview} rows)")
+            read_table(spark, f"gold.{model.name}", lakehouse).show(args.preview, truncate=False)
+    print()
+    print(summary(report.results))
+    failed = report.failures()
+    clock(
+        f"finished in {report.seconds:.0f}s: "
+        + (f"{len(failed)} table(s) FAILED" if failed else "all tables ok")
+    )
+    return 1 if failed else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from medallion.read import read_table
+    from medallion.session import get_spark
+
+    read_table(get_spark(), args.table, _lakehouse(args)).show(args.rows, truncate=False)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from medallion.session import get_spark
+    from medallion.status import table_status
+
+    rows = table_status(get_spark(), _lakehouse(args), DOMAIN)
+    print(format_table(("table", "version", "rows", "last run", "quarantined"), rows))
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from medallion.maintain import maintain
+    from medallion.session import get_spark
+
+    results = maintain(
+        get_spark(),
+        _lakehouse(args),
+        DOMAIN,
+        retention_hours=args.retention_hours,
+        force=args.force,
+    )
+    for result in results:
+        print(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="medallion",
+        description="Bronze -> silver -> gold on Spark + Delta Lake, locally or on AWS Glue.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_, description=help_)
+        sub.add_argument(
+            "--lakehouse",
+            default=os.environ.get(ROOT_ENV, DEFAULT_ROOT),
+            help=f"lakehouse root: a folder or s3://bucket/prefix (default ${ROOT_ENV} or "
+            f"{DEFAULT_ROOT})",
+        )
+        return sub
+
+    gen = add("generate", "write the demo domain as DMS-style landing files")
+    gen.add_argument("--scale", type=float, default=0.05, help="1 = ~1M sales_items rows")
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--batches", help="which batches to write: 0 is the full load, e.g. 0-3, 4")
+    gen.set_defaults(func=cmd_generate)
+
+    run = add("run", "process the landing files through the layers")
+    run.add_argument("--layer", choices=[layer.value for layer in LAYERS], help="only this layer")
+    run.add_argument("--table", action="append", help="only this table or mart (repeatable)")
+    run.add_argument("--max-bad-ratio", type=float, help="fail a table above this bad-row ratio")
+    run.add_argument("--preview", type=int, default=5, help="rows of each mart to print (0: none)")
+    run.set_defaults(func=cmd_run)
+
+    show = add("show", "print the rows of a table, e.g. silver.clients or gold.sales_daily")
+    show.add_argument("table", help="<layer>.<table>")
+    show.add_argument("-n", "--rows", type=int, default=20)
+    show.set_defaults(func=cmd_show)
+
+    status = add("status", "per table: Delta version, rows, last run, quarantined rows")
+    status.set_defaults(func=cmd_status)
+
+    maint = add("maintain", "OPTIMIZE and VACUUM every table")
+    maint.add_argument("--retention-hours", type=int, default=168)
+    maint.add_argument("--force", action="store_true", help="allow retention below 168 hours")
+    maint.set_defaults(func=cmd_maintain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("py4j", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ValueError as error:
+        print(f"medallion {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Runs the layers in order: the one orchestration the CLI, notebooks and Glue jobs share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from medallion.layout import LAYERS, Lakehouse, Layer
+from medallion.results import TableResult
+from medallion.spec import Domain
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """Every table's result of one run, in the order they ran."""
+
+    results: list[TableResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.failed for r in self.results)
+
+    def failures(self) -> list[TableResult]:
+        return [r for r in self.results if r.failed]
+
+
+def run_layer(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    domain: Domain,
+    layer: Layer | str,
+    *,
+    tables: Sequence[str] | None = None,
+    max_bad_ratio: float | None = None,
+    progress: Progress | None = None,
+) -> list[TableResult]:
+    """Run one layer over every table (or the named ones) and return their results."""
+    layer = Layer(layer)
+    if layer is Layer.BRONZE:
+        from medallion.bronze import run_bronze
+
+        return run_bronze(spark, lakehouse, domain, tables, progress=progress)
+    if tables is not None and layer is not Layer.GOLD:
+        tables = [t for t in tables if t not in _gold_names(domain)]
+    if layer is Layer.SILVER:
+        from medallion.silver import run_silver
+
+        options = {} if max_bad_ratio is None else {"max_bad_ratio": max_bad_ratio}
+        return run_silver(spark, lakehouse, domain, tables, **options)
+    from medallion.gold import run_gold
+
+    models = None if tables is None else [t for t in tables if t in _gold_names(domain)]
+    return run_gold(spark, lakehouse, domain, models)
+
+
+def _gold_names(domain: Domain) -> set[str]:
+    return {model.name for model in domain.gold_models}
+
+
+def run(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    domain: Domain,
+    layers: Sequence[Layer | str] = LAYERS,
+    *,
+    tables: Sequence[str] | None = None,
+    max_bad_ratio: float | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run ``layers`` in order. A failed table is reported; the other tables still run."""
+    started = time.monotonic()
+    report = RunReport()
+    for layer in layers:
+        if progress:
+            progress(f"{Layer(layer).value} layer")
+        report.results.extend(
+            run_layer(
+                spark,
+                lakehouse,
+                domain,
+                layer,
+                tables=tables,
+                max_bad_ratio=max_bad_ratio,
+                progress=progress,
+            )
+        )
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,94 @@
+"""File operations on the landing zone, local or on S3 (through pyarrow's filesystems).
+
+Spark reads and writes the tables; this module only lists, checks and moves landing files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from pyarrow import fs as pafs
+
+from medallion.layout import is_remote
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A landing file: its URI, its path relative to the folder listed, and its size."""
+
+    uri: str
+    key: str
+    size: int
+
+
+def s3_endpoint() -> str | None:
+    """The S3 endpoint to use instead of AWS's (a local S3 such as a moto server), if any."""
+    return os.environ.get("MEDALLION_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem for ``uri`` and the path to give it."""
+    if not is_remote(uri):
+        return pafs.LocalFileSystem(), os.path.abspath(uri)
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("s3", "s3a"):
+        raise ValueError(f"unsupported storage scheme in {uri!r}: use a local path or s3://")
+    endpoint = s3_endpoint()
+    options: dict[str, object] = {
+        "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    }
+    if endpoint:
+        target = urlparse(endpoint)
+        options.update(endpoint_override=target.netloc, scheme=target.scheme or "http")
+    return pafs.S3FileSystem(**options), f"{parsed.netloc}{parsed.path}"
+
+
+def _uri_of(root_uri: str, root_path: str, path: str) -> str:
+    return root_uri.rstrip("/") + path[len(root_path.rstrip("/")) :]
+
+
+def list_files(folder_uri: str) -> list[FileEntry]:
+    """Every file below ``folder_uri``, recursively, sorted by key.
+
+    Hidden entries (``.name``) and folders or files starting with ``_`` (such as ``_rejected``)
+    are skipped, as Spark and DMS do.
+    """
+    fs, root = filesystem(folder_uri)
+    info = fs.get_file_info(root)
+    if info.type == pafs.FileType.NotFound:
+        return []
+    entries = []
+    for item in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
+        if item.type != pafs.FileType.File:
+            continue
+        key = item.path[len(root.rstrip("/")) + 1 :]
+        if any(part.startswith(("_", ".")) for part in key.split("/")):
+            continue
+        entries.append(FileEntry(_uri_of(folder_uri, root, item.path), key, item.size or 0))
+    return sorted(entries, key=lambda e: e.key)
+
+
+def read_head(uri: str, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of a file."""
+    fs, path = filesystem(uri)
+    with fs.open_input_stream(path) as stream:
+        return bytes(stream.read(size))
+
+
+def move(source_uri: str, target_uri: str) -> None:
+    """Move a file, creating the target's folder; on S3 a copy then a delete."""
+    fs, source = filesystem(source_uri)
+    _, target = filesystem(target_uri)
+    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+    fs.copy_file(source, target)
+    fs.delete_file(source)
+
+
+def write_text(uri: str, text: str) -> None:
+    """Write a small text file (creating its folder)."""
+    fs, path = filesystem(uri)
+    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    with fs.open_output_stream(path) as stream:
+        stream.write(text.encode())
