@@ -6,9 +6,12 @@ BIN := $(VENV)/bin
 LAKEHOUSE ?= ./lakehouse
 SCALE ?= 0.05
 INSTALLED := $(VENV)/.installed
+# actionlint checks .github/workflows in the tests; built from source once (needs Go).
+ACTIONLINT_VERSION := v1.7.7
+ACTIONLINT_STAMP := .tools/actionlint-$(ACTIONLINT_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate test lint format typecheck pytest bench clean
+.PHONY: help install run generate test lint format typecheck pytest bench clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,8 +45,15 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 typecheck: $(INSTALLED) ## mypy over medallion/ and infra/
 	$(BIN)/mypy
 
-pytest: $(INSTALLED) ## Only the tests
+pytest: $(INSTALLED) tools ## Only the tests
 	$(BIN)/pytest
+
+tools: $(ACTIONLINT_STAMP) ## Build the pinned actionlint into .tools/bin (needs Go)
+
+$(ACTIONLINT_STAMP):
+	@command -v go >/dev/null || { echo "needs Go >= 1.22 to build actionlint"; exit 1; }
+	GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	touch $@
 
 bench: $(INSTALLED) ## Benchmarks at SCALE (prints figures; see benchmarks/)
 	$(BIN)/python benchmarks/bronze.py --scale $(SCALE)
