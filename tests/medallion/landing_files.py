@@ -1,0 +1,67 @@
+"""Small hand-made landing files for tests (the generator makes the big, realistic ones)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from medallion.layout import Lakehouse
+from medallion.spec import DOMAIN
+
+
+def write_parquet(lakehouse: Lakehouse, table: str, key: str, rows: list[dict[str, Any]]) -> Path:
+    """Write rows as a parquet landing file at ``<landing>/<source>/<table>/<key>``."""
+    path = Path(lakehouse.landing_dir(DOMAIN.table(table))) / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def write_csv(lakehouse: Lakehouse, table: str, key: str, rows: list[dict[str, Any]]) -> Path:
+    """Write rows as a CSV landing file with a header; None becomes an empty field."""
+    path = Path(lakehouse.landing_dir(DOMAIN.table(table))) / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+    return path
+
+
+def product(product_id: int, price: str = "9.99", **extra: Any) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "name": f"p{product_id}",
+        "category": "toys",
+        "unit_price": Decimal(price),
+        "active": True,
+        **extra,
+    }
+
+
+def change(op: str, seq: int, row: dict[str, Any]) -> dict[str, Any]:
+    """A CDC row: DMS columns first, then the table's own."""
+    return {
+        "Op": op,
+        "commit_ts": datetime(2024, 1, 1, 0, 0, seq),
+        "change_seq": f"{seq:020d}",
+        **row,
+    }
+
+
+def employee(employee_id: int, age: Any = 30, **extra: Any) -> dict[str, Any]:
+    return {
+        "employee_id": employee_id,
+        "name": f"e{employee_id}",
+        "age": age,
+        "active": "true",
+        "salary": "1000.00",
+        "reference_date": "2024-01-31",
+        **extra,
+    }
