@@ -5,6 +5,7 @@ from pathlib import Path
 import pulumi
 
 from infra import Lakehouse, LakehouseArgs, StackConfig, build_wheel
+from infra.delivery import Delivery, DeliveryArgs
 from medallion.spec import DOMAIN
 
 ROOT = Path(__file__).resolve().parent
@@ -27,3 +28,16 @@ pulumi.export("athenaWorkgroup", lakehouse.athena_workgroup)
 pulumi.export("alertTopicArn", lakehouse.alert_topic_arn)
 pulumi.export("kmsKeyArn", lakehouse.kms_key_arn)
 pulumi.export("wheelUri", lakehouse.wheel_uri)
+
+# Deploy roles and Pulumi Deployments settings, only where the stack configures them.
+delivery = DeliveryArgs(
+    project=pulumi.get_project(),
+    stack=config.stack,
+    resource_prefix=config.base_name,
+    deployments=config.deployments,
+    github=config.github_oidc,
+)
+if delivery.enabled:
+    roles = Delivery(f"{config.base_name}-delivery", delivery)
+    pulumi.export("deployRoleArn", roles.deploy_role_arn)
+    pulumi.export("githubDeployRoleArn", roles.github_role_arn)

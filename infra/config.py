@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from infra.delivery import DeploymentsConfig, GithubOidcConfig
+
 NAMESPACE = "medallion"
 
 #: Resource name prefix; stack names are appended (``medallion-dev``).
@@ -315,6 +317,10 @@ class StackConfig:
     protection: ProtectionConfig = ProtectionConfig()
     #: Where failed job runs are reported (an SNS e-mail subscription), if anywhere.
     alert_email: str | None = None
+    #: Pulumi Deployments on git push (``medallion:deployments``); off when absent.
+    deployments: DeploymentsConfig | None = None
+    #: GitHub Actions deploy role (``medallion:githubOidc``); off when absent.
+    github_oidc: GithubOidcConfig | None = None
 
     @property
     def base_name(self) -> str:
@@ -352,6 +358,8 @@ class StackConfig:
             retention=RetentionConfig.read(reader, schedule.retention_hours),
             protection=ProtectionConfig.read(reader),
             alert_email=email,
+            deployments=reader.optional_section("deployments", DeploymentsConfig.read),
+            github_oidc=reader.optional_section("githubOidc", GithubOidcConfig.read),
         )
 
 

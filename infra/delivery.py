@@ -580,7 +580,9 @@ class Delivery(pulumi.ComponentResource):
             lambda v: policy_document(deploy_grants(args, v[0], v[1], v[2]), v[3:])
         )
         for kind, role in roles.items():
-            aws.iam.RolePolicy(f"{name}-{kind}-deploy", role=role.id, policy=document, opts=child)
+            aws.iam.RolePolicy(
+                f"{name}-{kind}-deploy-policy", role=role.id, policy=document, opts=child
+            )
 
         self.deploy_role_arn = roles["pulumi"].arn if "pulumi" in roles else None
         self.github_role_arn = roles["github"].arn if "github" in roles else None

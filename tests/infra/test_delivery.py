@@ -12,6 +12,7 @@ import json
 import re
 import shlex
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import parliament
 import pulumi
 import pytest
 import yaml
+from stackrun import run_stacks
 
 from infra.config import ConfigError, MappingSource, Reader
 from infra.delivery import (
@@ -541,3 +543,54 @@ def test_ci_runs_the_readme_test_command_with_caches() -> None:
         s["with"]["path"] for s in test_steps if s.get("uses", "").startswith("actions/cache")
     ]
     assert "~/.ivy2" in cached
+
+
+# --- The real program, with each stack file's delivery example ------------------------------
+
+
+def delivery_example(stack: str) -> dict[str, str]:
+    """The commented delivery example of `Pulumi.<stack>.yaml`, uncommented, as CLI overrides."""
+    lines = (ROOT / f"Pulumi.{stack}.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  # medallion:"))
+    block = [line[:2] + line[4:] for line in lines[start:] if line.startswith("  # ")]
+    example = yaml.safe_load("config:\n" + "\n".join(block))["config"]
+    assert set(example) == {"medallion:deployments", "medallion:githubOidc"}
+    return {key: json.dumps(value) for key, value in example.items()}
+
+
+def test_delivery_is_off_in_the_stack_files_as_shipped(runs: dict[str, Any]) -> None:
+    for run in runs.values():
+        assert run.of_type("medallion:index:Delivery") == []
+        assert "deployRoleArn" not in run.exports
+
+
+def test_stack_file_examples_deploy_each_stack_from_its_branch() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            stack: pool.submit(run_stacks, (stack,), delivery_example(stack))
+            for stack, _ in STACK_BRANCHES
+        }
+        runs = {stack: future.result()[stack] for stack, future in futures.items()}
+    for stack, branch in STACK_BRANCHES:
+        run = runs[stack]
+        assert run.error is None, run.error
+        (settings,) = run.of_type("pulumiservice:index:DeploymentSettings")
+        assert settings["stack"] == stack
+        assert settings["sourceContext"]["git"]["branch"] == f"refs/heads/{branch}"
+        role_arn = run.exports["deployRoleArn"]
+        assert settings["operationContext"]["oidc"]["aws"]["roleARN"] == role_arn
+        assert run.exports["githubDeployRoleArn"].endswith(
+            f"medallion-{stack}-delivery-github-deploy"
+        )
+        (component,) = run.of_type("medallion:index:Delivery")
+        children = [r for r in run.resources if r.parent == component.urn]
+        assert {r.type for r in children} >= {
+            "aws:iam/role:Role",
+            "aws:iam/rolePolicy:RolePolicy",
+            "pulumiservice:index:DeploymentSettings",
+        }
+        for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+            if policy.parent == component.urn:
+                document = json.loads(policy["policy"])
+                resources = [r for s in document["Statement"] for r in s["Resource"]]
+                assert any(f"medallion-{stack}-" in r for r in resources)
