@@ -23,7 +23,7 @@ import pytest
 import yaml
 from stackrun import run_stacks
 
-from infra.config import ConfigError, MappingSource, Reader
+from infra.config import ConfigError, MappingSource, Reader, StackConfig
 from infra.delivery import (
     DEFAULT_PRE_RUN_COMMANDS,
     PROTECTED_ROLE_ACTIONS,
@@ -594,3 +594,71 @@ def test_stack_file_examples_deploy_each_stack_from_its_branch() -> None:
                 document = json.loads(policy["policy"])
                 resources = [r for s in document["Statement"] for r in s["Resource"]]
                 assert any(f"medallion-{stack}-" in r for r in resources)
+
+
+# --- The "Deploy to AWS" guide -------------------------------------------------------------
+
+
+class RecordingSource(MappingSource):
+    """A config source that remembers every key the program asks for."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.asked: list[str] = []
+
+    def get(self, key: str) -> str | None:
+        self.asked.append(key)
+        return super().get(key)
+
+
+def guide() -> str:
+    """The guide as the README carries it, or `docs/deploy.md` until it does."""
+    readme = ROOT / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    if "## Deploy to AWS" in text:
+        return text.split("## Deploy to AWS", 1)[1].split("\n## ", 1)[0]
+    return (ROOT / "docs" / "deploy.md").read_text()
+
+
+def test_guide_config_table_lists_every_key_the_program_reads() -> None:
+    documented = set(re.findall(r"^\| `([A-Za-z:.]+)` \|", guide(), flags=re.MULTILINE))
+    stack = RecordingSource({})
+    StackConfig.load(stack, stack="dev")
+    expected = {f"medallion:{key}" for key in stack.asked}
+    for section, read, values in (
+        ("deployments", DeploymentsConfig.read, {"organization": ORG, "repository": REPO}),
+        ("githubOidc", GithubOidcConfig.read, {"repository": REPO}),
+    ):
+        source = RecordingSource({**values, "branch": "dev"})
+        read(Reader(source, where=f"medallion:{section}."))
+        expected |= {f"{section}.{key}" for key in source.asked}
+    assert {"medallion:deployments", "medallion:githubOidc", "deployments.branch"} <= expected
+    assert expected - documented == set()
+
+
+def test_guide_has_the_sections_a_first_deploy_needs() -> None:
+    headings = re.findall(r"^### (.+)$", guide(), flags=re.MULTILINE)
+    for needed in (
+        "Prerequisites",
+        "state backend",
+        "Configuration",
+        "workflow run",
+        "Athena",
+        "Pulumi Deployments",
+        "GitHub Actions",
+        "costs",
+        "Tear dev down",
+    ):
+        assert any(needed in heading for heading in headings), needed
+    for command in (
+        "pulumi stack init dev",
+        "pulumi up -s dev",
+        "aws glue start-workflow-run",
+        "aws glue get-workflow-run",
+        "aws logs tail",
+        "pulumi destroy -s dev",
+        "awskms://",
+    ):
+        assert command in guide(), command
+    for mart in ("sales_daily", "sales_person_monthly", "customer_value", "avg_salary_by_age"):
+        assert f"_gold.{mart}" in guide(), mart
