@@ -132,8 +132,10 @@ class SecureBucket(pulumi.ComponentResource):
         return [*policies.s3_read(sid, self.arn, prefix), *policies.s3_write(sid, self.arn, prefix)]
 
 
-def _lifecycle_rules(args: SecureBucketArgs) -> list[dict[str, Any]]:
-    rules: list[dict[str, Any]] = [
+def _lifecycle_rules(
+    args: SecureBucketArgs,
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
+    rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
         {
             "id": "expire-noncurrent-versions",
             "status": "Enabled",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medallion.spec import DMS_COLUMNS, Domain
+from medallion.spec import DMS_COLUMNS, Column, Domain
 
 #: Bronze lineage columns and their types (the bronze contract).
 BRONZE_LINEAGE: tuple[tuple[str, str], ...] = (
@@ -25,14 +25,28 @@ BRONZE_LINEAGE: tuple[tuple[str, str], ...] = (
 )
 #: What a quarantined row carries besides its raw values and lineage.
 QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (("_rule", "string"), ("_reason", "string"))
+#: What makes an entry a native Delta table for Athena (``table_type``) and for Spark on Glue
+#: (``spark.sql.sources.provider``); the jobs write the same (a test keeps them equal).
+DELTA_PARAMETERS: dict[str, str] = {
+    "table_type": "DELTA",
+    "EXTERNAL": "TRUE",
+    "classification": "delta",
+    "spark.sql.sources.provider": "delta",
+}
+TABLE_TYPE = "EXTERNAL_TABLE"
+#: Delta's data files are parquet: engines that ignore ``table_type`` see that much.
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 @dataclass(frozen=True)
 class DeltaTableSpec:
-    """One catalog entry: table name, columns (name, Hive type) and a description."""
+    """One catalog entry: table name, columns and partition keys (name, Hive type)."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
+    partition_keys: tuple[tuple[str, str], ...] = ()
     description: str = ""
 
 
@@ -55,7 +69,8 @@ def silver_tables(domain: Domain) -> tuple[DeltaTableSpec, ...]:
         specs.append(
             DeltaTableSpec(
                 name=table.name,
-                columns=tuple((c.name, c.type) for c in table.columns),
+                columns=_typed(table.columns, exclude=table.partition_by),
+                partition_keys=_typed(table.columns, only=table.partition_by),
                 description=table.description or f"Current state of {table.name} per key.",
             )
         )
@@ -70,15 +85,28 @@ def silver_tables(domain: Domain) -> tuple[DeltaTableSpec, ...]:
 
 
 def gold_tables(domain: Domain) -> tuple[DeltaTableSpec, ...]:
-    """One table per gold model with its declared columns."""
+    """One table per gold model: declared columns, partition columns as partition keys."""
     return tuple(
         DeltaTableSpec(
             name=model.name,
-            columns=tuple((c.name, c.type) for c in model.columns),
+            columns=_typed(model.columns, exclude=model.partition_by),
+            partition_keys=_typed(model.columns, only=model.partition_by),
             description=model.description,
         )
         for model in domain.gold_models
     )
+
+
+def _typed(
+    columns: tuple[Column, ...],
+    *,
+    exclude: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
+) -> tuple[tuple[str, str], ...]:
+    if only is not None:  # partition keys, in partition order
+        by_name = {c.name: c for c in columns}
+        return tuple((name, by_name[name].type) for name in only)
+    return tuple((c.name, c.type) for c in columns if c.name not in exclude)
 
 
 def _raw_columns(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -9,8 +9,10 @@ an Athena workgroup queries the catalog with encrypted results.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, replace
+
 import pulumi
 import pulumi_aws as aws
 
@@ -69,7 +71,9 @@ class Lakehouse(pulumi.ComponentResource):
             policy=policies.document(_key_policy(ctx)),
             opts=pulumi.ResourceOptions(parent=self, protect=cfg.protection.protect),
         )
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(
+            f"{name}-key-alias", name=f"alias/{name}", target_key_id=key.key_id, opts=child
+        )
 
         def bucket_name(role: str) -> pulumi.Output[str]:
             return pulumi.Output.concat(name, "-", role, "-", ctx.account_id, "-", ctx.region)
@@ -98,9 +102,7 @@ class Lakehouse(pulumi.ComponentResource):
                 "access-logs",
                 access_log_bucket=None,
                 expiring_prefixes=(("", cfg.retention.access_log_days),),
-                extra_policy_statements=(
-                    _access_log_delivery(bucket_name("access-logs"), ctx),
-                ),
+                extra_policy_statements=(_access_log_delivery(bucket_name("access-logs"), ctx),),
             ),
             child,
         )
@@ -241,7 +243,7 @@ class Lakehouse(pulumi.ComponentResource):
             actions=[{"job_name": self.layers["bronze"].job_name}],
             opts=child,
         )
-        for before, after in zip(LAYERS, LAYERS[1:], strict=False):
+        for before, after in itertools.pairwise(LAYERS):
             aws.glue.Trigger(
                 f"{name}-{after}-after-{before}",
                 name=f"{name}-{after}-after-{before}",
@@ -306,7 +308,7 @@ class Lakehouse(pulumi.ComponentResource):
             artifacts=artifacts.bucket_name,
             access_logs=access_logs.bucket_name,
         )
-        self.landing_uri = self.layers["bronze"].storage.uri(LANDING_PREFIX)
+        self.landing_uri = uri(self.layers["bronze"].bucket_name, LANDING_PREFIX)
         self.database_names = pulumi.Output.all(
             **{layer: built.database_name for layer, built in self.layers.items()}
         )
@@ -450,7 +452,9 @@ def _alerting(
         ),
         opts=child,
     )
-    aws.cloudwatch.EventTarget(f"{name}-job-failed-to-alerts", rule=rule.name, arn=topic.arn, opts=child)
+    aws.cloudwatch.EventTarget(
+        f"{name}-job-failed-to-alerts", rule=rule.name, arn=topic.arn, opts=child
+    )
     if cfg.alert_email is not None:
         aws.sns.TopicSubscription(
             f"{name}-alerts-email",

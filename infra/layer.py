@@ -6,13 +6,12 @@ own ``landing/``) and writes its own ``tables/`` only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
 
-from infra import policies
+from infra import catalog, policies
 from infra.bucket import SecureBucket, SecureBucketArgs
 from infra.catalog import DeltaTableSpec
 from infra.job import TransformJob, TransformJobArgs
@@ -108,16 +107,6 @@ class MedallionLayer(pulumi.ComponentResource):
         )
 
 
-def delta_table_parameters() -> Mapping[str, str]:
-    """What makes a catalog entry a native Delta table for Athena and for Spark."""
-    return {
-        "table_type": "DELTA",
-        "EXTERNAL": "TRUE",
-        "classification": "delta",
-        "spark.sql.sources.provider": "delta",
-    }
-
-
 def _delta_table(
     name: str,
     database: aws.glue.CatalogDatabase,
@@ -125,22 +114,30 @@ def _delta_table(
     tables_uri: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> aws.glue.CatalogTable:
+    """A native Delta table entry, as the jobs themselves register it after a write."""
     location = pulumi.Output.concat(tables_uri, table.name)
     return aws.glue.CatalogTable(
         name,
         name=table.name,
         database_name=database.name,
         description=table.description,
-        table_type="EXTERNAL_TABLE",
-        parameters=dict(delta_table_parameters()),
+        table_type=catalog.TABLE_TYPE,
+        parameters=dict(catalog.DELTA_PARAMETERS),
         storage_descriptor={
             "location": location,
             "columns": [{"name": column, "type": kind} for column, kind in table.columns],
-            "ser_de_info": {"parameters": {"path": location}},
+            "input_format": catalog.PARQUET_INPUT_FORMAT,
+            "output_format": catalog.PARQUET_OUTPUT_FORMAT,
+            "ser_de_info": {
+                "serialization_library": catalog.PARQUET_SERDE,
+                "parameters": {"path": location},
+            },
         },
-        # The jobs refresh the schema after each write; the catalog entry's existence and
-        # location are what the stack owns.
+        partition_keys=[{"name": column, "type": kind} for column, kind in table.partition_keys],
+        # The jobs refresh the schema from the Delta log after each write: the stack owns the
+        # entry's existence, type and location, not its columns.
         opts=pulumi.ResourceOptions(
-            parent=parent, ignore_changes=["storageDescriptor.columns", "parameters"]
+            parent=parent,
+            ignore_changes=["storageDescriptor.columns", "partitionKeys", "parameters"],
         ),
     )

@@ -12,6 +12,7 @@ import base64
 import fnmatch
 import hashlib
 import io
+import os
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ PACKAGE = "medallion"
 #: Where the Glue script lives inside the package (uploaded next to the wheel).
 GLUE_SCRIPT = Path(PACKAGE, "jobs", "glue_entry.py")
 ARTIFACT_PREFIX = "artifacts/medallion"
+WHEEL_FILE = (
+    b"Wheel-Version: 1.0\nGenerator: medallion-infra\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+)
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,20 @@ class BuiltWheel:
 
 
 def build_wheel(project_root: Path, out_dir: Path) -> BuiltWheel:
-    """Write ``<name>-<version>-py3-none-any.whl`` for the package below ``project_root``."""
+    """Write ``<out_dir>/<sha256>/<name>-<version>-py3-none-any.whl`` for ``project_root``.
+
+    The folder is the content hash, so a written wheel never changes under a reader.
+    """
     project = _project_table(project_root)
-    name, version = project["name"], project["version"]
     data = wheel_bytes(project_root)
     digest = hashlib.sha256(data).hexdigest()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{_normalize(name)}-{version}-py3-none-any.whl"
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
+    path = out_dir / digest / f"{_normalize(project['name'])}-{project['version']}-py3-none-any.whl"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a concurrent reader never sees half a wheel.
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
     return BuiltWheel(path=path, sha256=digest, script_path=project_root / GLUE_SCRIPT)
 
 
@@ -76,16 +85,16 @@ def wheel_bytes(project_root: Path) -> bytes:
         for path in _package_files(project_root / PACKAGE, package_data)
     }
     files[f"{dist_info}/METADATA"] = _metadata(project).encode()
-    files[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: medallion-infra\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
+    files[f"{dist_info}/WHEEL"] = WHEEL_FILE
     scripts = project.get("scripts", {})
     if scripts:
         lines = ["[console_scripts]", *(f"{k} = {v}" for k, v in sorted(scripts.items()))]
         files[f"{dist_info}/entry_points.txt"] = ("\n".join(lines) + "\n").encode()
     files[f"{dist_info}/top_level.txt"] = f"{PACKAGE}\n".encode()
     record_name = f"{dist_info}/RECORD"
-    record = [f"{name},sha256={_b64_digest(data)},{len(data)}" for name, data in sorted(files.items())]
+    record = [
+        f"{name},sha256={_b64_digest(data)},{len(data)}" for name, data in sorted(files.items())
+    ]
     files[record_name] = ("\n".join([*record, f"{record_name},,"]) + "\n").encode()
 
     buffer = io.BytesIO()

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from stackrun import ROOT, STACKS, StackRun, run_stacks
+from stackrun import STACKS, StackRun, load_config, run_stacks
 
-# The Pulumi program's packages (infra/, __main__.py) live at the project root, like Pulumi runs them.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from infra.config import MappingSource, StackConfig  # noqa: E402
-from stack_runner import stack_config  # noqa: E402
+from infra.config import StackConfig
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +33,7 @@ def prod(runs: dict[str, StackRun]) -> StackRun:
     return runs["prod"]
 
 
-def load_config(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
-    """The stack's config file, read the way ``__main__.py`` reads it."""
-    values = stack_config(stack, overrides)
-    own = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("medallion:")}
-    return StackConfig.load(MappingSource(own), stack=stack)
-
-
 @pytest.fixture(scope="session")
 def configs() -> dict[str, StackConfig]:
+    """Each stack's config, loaded in-process from the same files the runs used."""
     return {stack: load_config(stack) for stack in STACKS}

@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
             super().__init__(mocks)
             self.records: list[dict[str, Any]] = []
 
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":
                 from pulumi.runtime import rpc
@@ -99,6 +99,7 @@ def main(argv: list[str]) -> int:
                         "ignoreChanges": list(request.ignoreChanges),
                         "dependencies": list(request.dependencies),
                         "inputs": rpc.deserialize_properties(request.object),
+                        "outputs": dict(self.resources[response.urn].state),
                     }
                 )
             return response

@@ -18,8 +18,18 @@ ROOT = HERE.parents[1]
 RUNNER = HERE / "stack_runner.py"
 STACKS = ("dev", "prod")
 
+# The program's packages (infra/, __main__.py) live at the project root, where Pulumi runs it.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from stack_runner import stack_config  # noqa: E402
+
+from infra.config import MappingSource, StackConfig  # noqa: E402
+
 BUCKET = "aws:s3/bucket:Bucket"
-ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -54,6 +64,8 @@ class Resource:
     protect: bool
     ignore_changes: tuple[str, ...]
     inputs: Mapping[str, Any]
+    #: What the mocked provider returned: the inputs plus computed values (``arn``, ``name``).
+    outputs: Mapping[str, Any]
 
     def __getitem__(self, key: str) -> Any:
         return self.inputs[key]
@@ -112,6 +124,13 @@ class StackRun:
         return json.loads(policies[0]["policy"])
 
 
+def load_config(stack: str, overrides: Mapping[str, str] | None = None) -> StackConfig:
+    """The stack's config file, read the way ``__main__.py`` reads it."""
+    values = stack_config(stack, dict(overrides or {}))
+    own = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("medallion:")}
+    return StackConfig.load(MappingSource(own), stack=stack)
+
+
 def run_stacks(
     stacks: Sequence[str] = STACKS, overrides: Mapping[str, str] | None = None
 ) -> dict[str, StackRun]:
@@ -152,6 +171,7 @@ def load(path: Path) -> StackRun:
                 protect=r["protect"],
                 ignore_changes=tuple(r["ignoreChanges"]),
                 inputs=r["inputs"],
+                outputs=r["outputs"],
             )
             for r in data["resources"]
         ),

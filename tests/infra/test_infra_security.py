@@ -56,7 +56,9 @@ def test_CKV_AWS_145_bucket_encrypted_with_kms(stack: StackRun) -> None:
 
 def test_bucket_key_enabled_on_every_bucket(stack: StackRun) -> None:
     for bucket in buckets(stack):
-        assert all(r.get("bucketKeyEnabled") is True for r in only(stack, ENCRYPTION, bucket)["rules"]), bucket
+        assert all(
+            r.get("bucketKeyEnabled") is True for r in only(stack, ENCRYPTION, bucket)["rules"]
+        ), bucket
 
 
 def test_CKV_AWS_21_bucket_versioning_enabled(stack: StackRun) -> None:
@@ -116,7 +118,9 @@ def test_CKV_AWS_18_bucket_access_logging_enabled(stack: StackRun) -> None:
     log_bucket = stack.bucket_names["access_logs"]
     for bucket in buckets(stack):
         if bucket == log_bucket:
-            assert stack.for_bucket(LOGGING, bucket) == [], "the log bucket must not log into itself"
+            assert stack.for_bucket(LOGGING, bucket) == [], (
+                "the log bucket must not log into itself"
+            )
             continue
         logging = only(stack, LOGGING, bucket)
         assert logging["targetBucket"] == log_bucket, bucket
