@@ -1,0 +1,60 @@
+"""Benchmark: `medallion generate` and the bronze run at a given scale (default 1).
+
+    python benchmarks/bronze.py --scale 1
+
+Prints wall time and peak memory (driver + JVM) of each step, and bronze rows per second.
+Targets at scale 1 on a 2-core machine: bronze under 2 minutes, peak memory under 4 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import measure, medallion
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--lakehouse", help="keep the lakehouse here (default: a temp folder)")
+    args = parser.parse_args()
+    root = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-bench-"))
+    shutil.rmtree(root, ignore_errors=True)
+
+    generate = measure(medallion("generate", "--lakehouse", str(root), "--scale", str(args.scale)))
+    bronze = measure(medallion("run", "--layer", "bronze", "--lakehouse", str(root)))
+    rerun = measure(medallion("run", "--layer", "bronze", "--lakehouse", str(root)))
+
+    rows = _bronze_rows(root)
+    print(f"\nscale {args.scale}: {rows:,} bronze rows")
+    print(f"{'step':<22}{'wall s':>9}{'peak GiB':>10}{'exit':>6}")
+    for name, m in (
+        ("generate", generate),
+        ("bronze run", bronze),
+        ("bronze rerun (no-op)", rerun),
+    ):
+        print(f"{name:<22}{m.seconds:>9.1f}{m.peak_gib:>10.2f}{m.returncode:>6}")
+    print(f"bronze throughput: {rows / bronze.seconds:,.0f} rows/s (including Spark start-up)")
+    if not args.lakehouse:
+        shutil.rmtree(root, ignore_errors=True)
+    return max(generate.returncode, bronze.returncode, rerun.returncode)
+
+
+def _bronze_rows(root: Path) -> int:
+    import pyarrow.dataset as ds
+
+    total = 0
+    for table in sorted((root / "bronze").iterdir()):
+        files = [str(p) for p in table.glob("*.parquet")]
+        total += ds.dataset(files).count_rows() if files else 0
+    return total
+
+
+if __name__ == "__main__":
+    sys.exit(main())
