@@ -74,12 +74,12 @@ def _lakehouse(args: argparse.Namespace) -> Lakehouse:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from medallion.generate import DEFAULT_BATCHES, generate, parse_batches
+    from medallion.generate import generate, parse_batches
 
-    batches = parse_batches(args.batches) if args.batches else list(range(DEFAULT_BATCHES + 1))
+    batches = parse_batches(args.batches) if args.batches else None
     clock = Clock()
     lakehouse = _lakehouse(args)
-    clock(f"generating batches {batches} at scale {args.scale} into {lakehouse.landing}")
+    clock(f"generating demo data at scale {args.scale} into {lakehouse.landing}")
     report = generate(lakehouse, scale=args.scale, seed=args.seed, batches=batches, progress=clock)
     print(report)
     clock("done")
@@ -174,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = add("generate", "write the demo domain as DMS-style landing files")
     gen.add_argument("--scale", type=float, default=0.05, help="1 = ~1M sales_items rows")
     gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--batches", help="which batches to write: 0 is the full load, e.g. 0-3, 4")
+    gen.add_argument(
+        "--batches", help="batches to write: 0 is the full load, then CDC (default 0-3), e.g. 4"
+    )
     gen.set_defaults(func=cmd_generate)
 
     run = add("run", "process the landing files through the layers")
