@@ -58,7 +58,7 @@ DEFAULT_EXECUTOR_IMAGE = "pulumi/pulumi-python-3.11:latest"
 """Glue 5.1 runs Python 3.11, and `make install` asks for `python3.11`."""
 SESSION_SECONDS = 3600
 """Longest deploy we expect; the AWS credentials of a run expire after it."""
-SESSION_DURATION = "1h"
+SESSION_DURATION = f"{SESSION_SECONDS // 3600}h"
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -532,7 +532,6 @@ class Delivery(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DeliveryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("medallion:index:Delivery", name, None, opts)
         if not args.enabled:
             raise ValueError("Delivery needs config medallion:deployments or medallion:githubOidc")
         if not name.startswith(f"{args.resource_prefix}-"):
@@ -540,6 +539,7 @@ class Delivery(pulumi.ComponentResource):
                 f"Delivery name {name!r} must start with {args.resource_prefix!r}-: the deploy "
                 "policy covers only roles named with the stack's prefix"
             )
+        super().__init__("medallion:index:Delivery", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         partition = aws.get_partition_output(opts=invoke).partition
