@@ -23,6 +23,14 @@ from medallion.generate.values import Arr
 
 Cols = dict[str, Arr]
 
+#: Rows to quarantine per table and batch, as a share of the batch's rows (silver fails a
+#: table above 5% by default), and the batches within which each required kind appears.
+QUARANTINE_SHARE = 0.03
+COVERAGE_BATCHES = 3
+#: Rows the other anomalies add to a table's batch (two double updates, a late and a stale
+#: change, two deletes with re-inserts, a key-only delete).
+ANOMALY_ROWS = 14
+
 #: Meta fields of an emitted change, besides the row image.
 META = ("op", "key", "time", "deliver", "key_only", "kind", "rule", "bad_text")
 
@@ -112,6 +120,11 @@ class TableSim:
     #: and the minimum count of each.
     rates: ClassVar[tuple[float, float, float]] = (0.0, 0.0, 0.0)
     floors: ClassVar[tuple[int, int, int]] = (0, 0, 0)
+    #: Rows inserted per batch along with new parent rows, as a share of the full load.
+    hook_rate: ClassVar[float] = 0.0
+    #: Whether the table carries the NULL key, uncastable and unknown Op rows for sure
+    #: (other tables get them only when their batches are big enough).
+    carries_generic: ClassVar[bool] = False
 
     def __init__(self) -> None:
         #: Rows the full load leaves unreferenced, so that CDC batches may delete them.
@@ -132,6 +145,10 @@ class TableSim:
             for rate, floor in zip(self.rates, self.floors, strict=True)
         )
         return ins, upd, dele
+
+    def batch_rows(self, loaded: int) -> int:
+        """About how many rows a CDC batch of this table holds."""
+        return sum(self.volumes(loaded)) + round(self.hook_rate * loaded) + ANOMALY_ROWS
 
     def full_load(self, sim: Simulation, rng: np.random.Generator) -> dict[str, Cols]:
         raise NotImplementedError
@@ -242,7 +259,7 @@ class Simulation:
         return delivered
 
     def _anomalies(self, table: TableSim, rng: np.random.Generator) -> None:
-        """Every anomaly kind once for ``table`` (skipped only when no row qualifies)."""
+        """The anomalies of ``table`` in this batch (one skipped only when no row qualifies)."""
         name, later = table.name, self.batch + 1
         reinsert = self._reinsert.pop(name, None)
         if reinsert is not None and not self.state[name].live[reinsert - 1]:
@@ -274,35 +291,45 @@ class Simulation:
         if len(key := one(deletable=True)):
             self.delete(name, key, self._times(rng, 1), rng, key_only=True, kind=A.DELETE_KEY_ONLY)
             self._reinsert[name] = int(key[0])
-        for rule, (column, value) in table.violations.items():
-            if len(key := one()):
+        for kind, rule in self._quarantine_plan(table):
+            times = self._times(rng, 1)
+            if kind == A.NULL_KEY:
+                image = table.new_rows(self, times, rng)
+                self._emit(name, "I", np.zeros(1, dtype=np.int64), times, image, kind=kind)
+            elif not len(key := one()):
+                continue
+            elif kind == A.RULE_VIOLATION:
+                override = table.violations[rule]
                 self.update(
-                    name,
-                    key,
-                    self._times(rng, 1),
-                    rng,
-                    apply=False,
-                    kind=A.RULE_VIOLATION,
-                    rule=rule,
-                    override=(column, value),
+                    name, key, times, rng, apply=False, kind=kind, rule=rule, override=override
                 )
-        times = self._times(rng, 1)
-        image = table.new_rows(self, times, rng)
-        self._emit(name, "I", np.zeros(1, dtype=np.int64), times, image, kind=A.NULL_KEY)
-        if len(key := one()):
-            self.update(name, key, self._times(rng, 1), rng, apply=False, op="X", kind=A.BAD_OP)
-        if len(key := one()):
-            column, text = table.uncastable
-            self.update(
-                name,
-                key,
-                self._times(rng, 1),
-                rng,
-                apply=False,
-                kind=A.UNCASTABLE,
-                rule=A.castable_rule(column),
-                bad_text=text,
-            )
+            elif kind == A.BAD_OP:
+                self.update(name, key, times, rng, apply=False, op="X", kind=kind)
+            else:
+                text = table.uncastable[1]
+                self.update(name, key, times, rng, apply=False, kind=kind, rule=rule, bad_text=text)
+
+    def _quarantine_plan(self, table: TableSim) -> list[tuple[str, str]]:
+        """This batch's rows that silver must quarantine for ``table``, as (kind, rule).
+
+        Few enough to stay under silver's default bad-row ratio: about QUARANTINE_SHARE of
+        the batch's rows, yet enough that within COVERAGE_BATCHES batches every rule of the
+        table appears (and, for tables with ``carries_generic``, a NULL key, an uncastable
+        value and an unknown Op). Kinds rotate from batch to batch.
+        """
+        kinds = [(A.RULE_VIOLATION, rule) for rule in table.violations]
+        generic = [
+            (A.NULL_KEY, A.PK_NOT_NULL),
+            (A.UNCASTABLE, A.castable_rule(table.uncastable[0])),
+            (A.BAD_OP, A.OP_KNOWN),
+        ]
+        required = len(kinds) + (len(generic) if table.carries_generic else 0)
+        kinds += generic
+        expected = table.batch_rows(self.loaded[table.name])
+        cap = max(-(-required // COVERAGE_BATCHES), int(QUARANTINE_SHARE * expected))
+        cap = min(cap, len(kinds))
+        start = (self.batch - 1) * cap
+        return [kinds[(start + i) % len(kinds)] for i in range(cap)]
 
     def _regular(self, table: TableSim, rng: np.random.Generator) -> None:
         name = table.name

@@ -1,4 +1,4 @@
-"""Reading and writing files below the landing root, local or ``s3://`` (pyarrow filesystems)."""
+"""Reading and writing files below the landing root, local or ``s3://``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import posixpath
 
 from pyarrow import fs
 
-from medallion.layout import is_remote
+from medallion.storage import filesystem
 
 
 class LandingStore:
@@ -14,10 +14,7 @@ class LandingStore:
 
     def __init__(self, root: str) -> None:
         self.root = root.rstrip("/")
-        if is_remote(self.root):
-            self._fs, self._base = fs.FileSystem.from_uri(self.root)
-        else:
-            self._fs, self._base = fs.LocalFileSystem(), self.root
+        self._fs, self._base = filesystem(self.root)
 
     def uri(self, relative: str) -> str:
         return f"{self.root}/{relative}"
@@ -27,7 +24,8 @@ class LandingStore:
 
     def write(self, relative: str, data: bytes) -> None:
         path = self._path(relative)
-        self._fs.create_dir(posixpath.dirname(path), recursive=True)
+        if isinstance(self._fs, fs.LocalFileSystem):  # object stores need no folders
+            self._fs.create_dir(posixpath.dirname(path), recursive=True)
         with self._fs.open_output_stream(path) as out:
             out.write(data)
 

@@ -164,6 +164,7 @@ class ClientAddresses(TableSim):
     }
     uncastable = ("is_primary", "maybe")
     rates, floors = (0.001, 0.003, 0.0005), (3, 2, 1)
+    hook_rate = 0.0033  # a primary address per new client
 
     @staticmethod
     def locations(rng: np.random.Generator, count: int) -> Cols:
@@ -273,7 +274,7 @@ class Products(TableSim):
     violations: ClassVar[dict[str, tuple[str, Any]]] = {"unit_price_positive": ("unit_price", 0)}
     uncastable = ("unit_price", "n/a")
     base_rows, min_rows = 2_000, 30
-    rates, floors = (0.003, 0.01, 0.001), (3, 3, 1)
+    rates, floors = (0.003, 0.01, 0.001), (3, 20, 1)  # enough rows to hide one bad row
 
     @staticmethod
     def _catalog(rng: np.random.Generator, count: int) -> Cols:
@@ -470,6 +471,8 @@ class SalesItems(TableSim):
     }
     uncastable = ("unit_price", "n/a")
     rates, floors = (0.0, 0.0005, 0.0002), (0, 3, 2)
+    hook_rate = Sales.rates[0]  # new sales come with their items
+    carries_generic = True
 
     def full_load(self, sim: Simulation, rng: np.random.Generator) -> dict[str, Cols]:
         return {}  # made with the sales
@@ -515,7 +518,8 @@ class Employees(TableSim):
     }
     uncastable = ("age", "abc")
     base_rows, min_rows = 20_000, 60
-    rates, floors = (0.003, 0.01, 0.002), (3, 5, 1)
+    rates, floors = (0.003, 0.05, 0.002), (3, 5, 1)  # monthly reviews update 5%
+    carries_generic = True
 
     @staticmethod
     def _salary(rng: np.random.Generator, age: Arr) -> Arr:

@@ -34,6 +34,7 @@ from medallion.generate.files import to_text
 from medallion.generate.tables import demo_tables
 from medallion.layout import Lakehouse
 from medallion.spec import DOMAIN, Column, Domain, Table
+from tests.e2e.moto import Aws
 
 SCALE = 0.002
 SEED = 7
@@ -233,6 +234,21 @@ def test_a_batch_written_later_equals_the_same_batch_of_a_full_run(tmp_path: Pat
             assert e["file"] in manifest(Path(split.landing))["batches"]["1"]["files"][e["table"]]
 
 
+@pytest.mark.s3
+def test_writes_the_same_files_to_s3(aws: Aws, tmp_path: Path) -> None:
+    remote = Lakehouse.at(aws.uri("lake"))
+    generate(remote, scale=SCALE, seed=SEED, batches=[0])
+    generate(remote, scale=SCALE, seed=SEED, batches=[1])  # merges the manifest read from S3
+    generate(Lakehouse.at(str(tmp_path)), scale=SCALE, seed=SEED, batches=[0, 1])
+    local = tree(tmp_path / "landing")
+    listed = aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="lake/landing/")
+    keys = sorted(o["Key"].removeprefix("lake/landing/") for o in listed.get("Contents", []))
+    assert keys == sorted(local)
+    for key in (MANIFEST_PATH, "hr/employees/LOAD00000001.csv"):
+        body = aws.s3.get_object(Bucket=aws.bucket, Key=f"lake/landing/{key}")["Body"].read()
+        assert body == local[key]
+
+
 def test_refuses_to_mix_batches_of_another_seed(tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
     generate(lakehouse, scale=SCALE, seed=SEED, batches=[0])
@@ -351,18 +367,38 @@ def test_foreign_keys_point_at_live_rows(states: dict[str, pa.Table]) -> None:
 
 
 # ------------------------------------------------------------------ anomalies
-def test_every_anomaly_kind_reaches_every_table(landing: Path) -> None:
+def test_every_anomaly_kind_is_injected(landing: Path) -> None:
     found = defaultdict(set)
     rules = defaultdict(set)
     for e in entries(landing):
         found[e["table"]].add(e["kind"])
         if e["kind"] == A.RULE_VIOLATION:
             rules[e["table"]].add(e["rule"])
-    every = set(A.EXPECT) - {A.NEW_COLUMN, A.RULE_VIOLATION}
+    harmless = set(A.EXPECT) - A.QUARANTINED - {A.NEW_COLUMN}
+    generic = {A.NULL_KEY, A.UNCASTABLE, A.BAD_OP}
     for table in DOMAIN.tables:
-        assert every <= found[table.name], (table.name, every - found[table.name])
+        assert harmless <= found[table.name], (table.name, harmless - found[table.name])
         assert rules[table.name] == {r.name for r in table.rules}, table.name
+    assert generic <= found["employees"], "the CSV table"
+    assert generic <= found["sales_items"], "a parquet table"
     assert {t for t, kinds in found.items() if A.NEW_COLUMN in kinds} == {"sales", "employees"}
+
+
+def test_bad_rows_stay_under_the_default_bad_row_ratio(tmp_path: Path) -> None:
+    """At the default scale, a pipeline run per batch quarantines few enough rows to pass."""
+    from medallion.silver import MAX_BAD_RATIO
+
+    generate(Lakehouse.at(str(tmp_path)), scale=0.05, seed=SEED)
+    landing = tmp_path / "landing"
+    content = manifest(landing)
+    for batch in range(1, DEFAULT_BATCHES):
+        listed = content["batches"][str(batch)]
+        bad = Counter(e["table"] for e in listed["anomalies"] if e["kind"] in A.QUARANTINED)
+        for table in DOMAIN.tables:
+            folder = table_dir(landing, table)
+            rows = sum(read(folder / key).num_rows for key in listed["files"][table.name])
+            assert bad[table.name] / rows < MAX_BAD_RATIO * 0.8, (batch, table.name, rows)
+            assert bad[table.name] <= 6
 
 
 def test_manifest_rows_are_in_the_files_as_described(landing: Path) -> None:
@@ -412,7 +448,7 @@ def test_uncastable_values_sit_in_a_string_typed_parquet_column(landing: Path) -
             assert content.schema.field("unit_price").type == pa.string()
             assert content["unit_price"][e["row"]].as_py() == "n/a"
             found += 1
-    assert found == LAST
+    assert found >= 1
 
 
 def test_only_manifest_rows_break_rules_and_applying_changes_gives_the_expected_state(
