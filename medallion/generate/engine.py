@@ -86,6 +86,7 @@ class Changes:
 
     @staticmethod
     def concat(parts: Sequence[Changes]) -> Changes:
+        """One ``Changes`` of non-empty ``parts`` in order (``parts`` must not be empty)."""
         parts = [p for p in parts if len(p)] or list(parts[:1])
         first = parts[0]
         return Changes(
@@ -247,7 +248,10 @@ class Simulation:
             rng = self.rng(batch, index)
             self._anomalies(table, rng)
             self._regular(table, rng)
-        changes = {name: Changes.concat(chunks) for name, chunks in self._chunks.items()}
+        changes = {
+            name: Changes.concat(chunks) if chunks else self._nothing(name)
+            for name, chunks in self._chunks.items()
+        }
         self._sequence(changes)
         delivered: dict[str, Changes] = {}
         for name, table_changes in changes.items():
@@ -257,6 +261,12 @@ class Simulation:
             delivered[name] = now if late is None else Changes.concat([late, now])
             self.pending[name] = table_changes.take(np.nonzero(due == batch + 1)[0])
         return delivered
+
+    def _nothing(self, name: str) -> Changes:
+        """No change for table ``name`` (typed like an emitted change)."""
+        none = np.zeros(0, dtype=np.int64)
+        self._emit(name, "I", none, none, self.state[name].rows(none))
+        return self._chunks[name].pop()
 
     def _anomalies(self, table: TableSim, rng: np.random.Generator) -> None:
         """The anomalies of ``table`` in this batch (one skipped only when no row qualifies)."""

@@ -190,8 +190,9 @@ def generate(
         written, anomalies = {}, []
         for table, spec in plan:
             files = _cdc_files(table, spec, delivered[table.name], batch, order[table.name])
-            again = first_files.get(table.name) if batch >= 2 else None
-            first_files[table.name] = files[0]
+            again = first_files.pop(table.name, None) if batch >= 2 else None
+            if files:
+                first_files[table.name] = files[0]
             if batch not in wanted:
                 continue
             anomalies += _entries(batch, table, files, again)
