@@ -116,8 +116,14 @@ def s3_delete(sid: str, bucket_arn: pulumi.Input[str], prefix: str) -> list[Stat
 
 def kms_use(key_arn: pulumi.Input[str]) -> list[Statement]:
     """Encrypt and decrypt with the lakehouse key (S3 objects, logs, job bookmarks)."""
-    return [{"Sid": "UseLakehouseKey", "Effect": "Allow", "Action": list(KMS_USE_ACTIONS),
-             "Resource": key_arn}]  # fmt: skip
+    return [
+        {
+            "Sid": "UseLakehouseKey",
+            "Effect": "Allow",
+            "Action": list(KMS_USE_ACTIONS),
+            "Resource": key_arn,
+        }
+    ]
 
 
 def logs_write(aws: AwsContext, log_group_prefix: str) -> list[Statement]:
