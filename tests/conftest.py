@@ -11,6 +11,9 @@ import pytest
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+#: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS.
+pytest_plugins = ("tests.e2e.moto",)
+
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
