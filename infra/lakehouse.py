@@ -225,60 +225,12 @@ class Lakehouse(pulumi.ComponentResource):
         )
         self.maintenance = TransformJob(f"{name}-{MAINTAIN}", maintain_args, child)
 
-        workflow = aws.glue.Workflow(
-            f"{name}-workflow",
-            name=name,
-            description="bronze -> silver -> gold, on a schedule",
-            max_concurrent_runs=1,
-            opts=child,
-        )
-        aws.glue.Trigger(
-            f"{name}-start",
-            name=f"{name}-start",
-            type="SCHEDULED",
-            schedule=cfg.schedule.expression,
-            enabled=cfg.schedule.enabled,
-            start_on_creation=cfg.schedule.enabled,
-            workflow_name=workflow.name,
-            actions=[{"job_name": self.layers["bronze"].job_name}],
-            opts=child,
-        )
-        for before, after in itertools.pairwise(LAYERS):
-            aws.glue.Trigger(
-                f"{name}-{after}-after-{before}",
-                name=f"{name}-{after}-after-{before}",
-                type="CONDITIONAL",
-                workflow_name=workflow.name,
-                start_on_creation=True,
-                predicate={
-                    "conditions": [
-                        {
-                            "job_name": self.layers[before].job_name,
-                            "state": "SUCCEEDED",
-                            "logical_operator": "EQUALS",
-                        }
-                    ]
-                },
-                actions=[{"job_name": self.layers[after].job_name}],
-                opts=child,
-            )
-        maintenance_workflow = aws.glue.Workflow(
-            f"{name}-maintenance-workflow",
-            name=f"{name}-maintenance",
-            description="Weekly OPTIMIZE and VACUUM of every table",
-            max_concurrent_runs=1,
-            opts=child,
-        )
-        aws.glue.Trigger(
-            f"{name}-maintenance-start",
-            name=f"{name}-maintenance-start",
-            type="SCHEDULED",
-            schedule=cfg.schedule.maintenance_expression,
-            enabled=cfg.schedule.enabled,
-            start_on_creation=cfg.schedule.enabled,
-            workflow_name=maintenance_workflow.name,
-            actions=[{"job_name": self.maintenance.job_name}],
-            opts=child,
+        workflow, maintenance_workflow = _schedule(
+            name,
+            cfg,
+            [self.layers[layer].job_name for layer in LAYERS],
+            self.maintenance.job_name,
+            self,
         )
 
         topic = _alerting(name, cfg, key, list(job_names.values()), self)
@@ -411,6 +363,71 @@ def _access_log_delivery(
         ),
         "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
     }
+
+
+def _schedule(
+    name: str,
+    cfg: StackConfig,
+    chain: list[pulumi.Output[str]],
+    maintenance_job: pulumi.Output[str],
+    parent: pulumi.Resource,
+) -> tuple[aws.glue.Workflow, aws.glue.Workflow]:
+    """The daily workflow (schedule -> first job, each next job when the previous SUCCEEDED) and
+    the weekly maintenance workflow."""
+    child = pulumi.ResourceOptions(parent=parent)
+    workflow = aws.glue.Workflow(
+        f"{name}-workflow",
+        name=name,
+        description="bronze -> silver -> gold, on a schedule",
+        max_concurrent_runs=1,
+        opts=child,
+    )
+    aws.glue.Trigger(
+        f"{name}-start",
+        name=f"{name}-start",
+        type="SCHEDULED",
+        schedule=cfg.schedule.expression,
+        enabled=cfg.schedule.enabled,
+        start_on_creation=cfg.schedule.enabled,
+        workflow_name=workflow.name,
+        actions=[{"job_name": chain[0]}],
+        opts=child,
+    )
+    for index, (before, after) in enumerate(itertools.pairwise(chain), start=1):
+        step = f"{name}-{LAYERS[index]}-after-{LAYERS[index - 1]}"
+        aws.glue.Trigger(
+            step,
+            name=step,
+            type="CONDITIONAL",
+            workflow_name=workflow.name,
+            start_on_creation=True,
+            predicate={
+                "conditions": [
+                    {"job_name": before, "state": "SUCCEEDED", "logical_operator": "EQUALS"}
+                ]
+            },
+            actions=[{"job_name": after}],
+            opts=child,
+        )
+    maintenance = aws.glue.Workflow(
+        f"{name}-maintenance-workflow",
+        name=f"{name}-maintenance",
+        description="Weekly OPTIMIZE and VACUUM of every table",
+        max_concurrent_runs=1,
+        opts=child,
+    )
+    aws.glue.Trigger(
+        f"{name}-maintenance-start",
+        name=f"{name}-maintenance-start",
+        type="SCHEDULED",
+        schedule=cfg.schedule.maintenance_expression,
+        enabled=cfg.schedule.enabled,
+        start_on_creation=cfg.schedule.enabled,
+        workflow_name=maintenance.name,
+        actions=[{"job_name": maintenance_job}],
+        opts=child,
+    )
+    return workflow, maintenance
 
 
 def _alerting(
