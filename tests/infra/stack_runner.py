@@ -127,6 +127,7 @@ def main(argv: list[str]) -> int:
         traceback.print_exc()
         result["error"] = f"{type(error).__name__}: {error}"
     result["resources"] = monitor.records
+    result["imported"] = sorted({name.split(".")[0] for name in sys.modules})
     Path(out_path).write_text(json.dumps(result, default=_json_default, indent=1))
     return 0 if result["error"] is None else 1
 

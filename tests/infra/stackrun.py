@@ -82,6 +82,8 @@ class StackRun:
     resources: tuple[Resource, ...]
     exports: Mapping[str, Any]
     error: str | None
+    #: Top-level modules loaded by the program's process.
+    imported: tuple[str, ...] = ()
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -177,6 +179,7 @@ def load(path: Path) -> StackRun:
         ),
         exports=data["exports"],
         error=data["error"],
+        imported=tuple(data.get("imported", ())),
     )
 
 

@@ -69,6 +69,12 @@ def test_each_layer_owns_bucket_database_job_role_and_logs(stack: StackRun) -> N
         assert owned[LOG_GROUP] == 2, layer
 
 
+def test_program_never_imports_spark(stack: StackRun) -> None:
+    """__main__ -> infra -> medallion.spec only: the program runs without pyspark."""
+    assert "medallion" in stack.imported and "infra" in stack.imported
+    assert "pyspark" not in stack.imported and "delta" not in stack.imported
+
+
 def test_exports_name_what_a_user_needs(stack: StackRun) -> None:
     exports = stack.exports
     assert set(exports) >= {
