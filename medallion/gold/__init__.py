@@ -1,0 +1,42 @@
+"""Gold: the business marts, refreshed incrementally from silver's change data feed.
+
+``run_gold`` is the layer's entry point. The marts are pure DataFrame -> DataFrame functions a
+notebook can call on silver tables::
+
+    from medallion.gold import sales_daily
+    sales_daily(sales=..., sales_items=..., products=...)
+"""
+
+from medallion.gold.changes import Changes, changed_images
+from medallion.gold.marts import (
+    avg_salary_by_age,
+    avg_salary_by_age_scope,
+    customer_value,
+    customer_value_scope,
+    sales_daily,
+    sales_daily_scope,
+    sales_person_monthly,
+    sales_person_monthly_scope,
+)
+from medallion.gold.runner import MAX_SCOPE_VALUES, GoldError, conform, merge, refresh, run_gold
+from medallion.gold.scope import Scope
+
+__all__ = [
+    "MAX_SCOPE_VALUES",
+    "Changes",
+    "GoldError",
+    "Scope",
+    "avg_salary_by_age",
+    "avg_salary_by_age_scope",
+    "changed_images",
+    "conform",
+    "customer_value",
+    "customer_value_scope",
+    "merge",
+    "refresh",
+    "run_gold",
+    "sales_daily",
+    "sales_daily_scope",
+    "sales_person_monthly",
+    "sales_person_monthly_scope",
+]

@@ -1,0 +1,389 @@
+"""The gold layer's entry point: refresh every declared mart from silver, incrementally.
+
+For each :class:`~medallion.spec.GoldModel` the runner, driven only by the declaration:
+
+1. pins every source (silver table) at its latest version, once per run for all models;
+2. compares those versions with the ones the mart last consumed (:mod:`medallion.gold.state`):
+   equal everywhere -> nothing is read or written;
+3. reads each changed source's Change Data Feed since the consumed version and calls the mart's
+   scope function (``<transform>_scope``, see :mod:`medallion.gold.marts`) for the gold column
+   values the changes touch;
+4. recomputes the transform for those values only (a filter on its output that Spark pushes
+   down to the silver scans) and replaces them in gold with one MERGE: changed rows updated,
+   new ones inserted, rows of the scope that no longer exist deleted; rows outside the scope
+   and unchanged rows are not rewritten;
+5. records the consumed versions, after the gold commit.
+
+A full recompute (same MERGE without the scope, or a fresh write when the gold table is missing
+or its columns or partitioning differ from the declaration) happens on the first run, without a
+readable state, when a silver or gold table was recreated, when the change feed of the range is
+no longer available (log cleanup, VACUUM, CDF enabled late), when the mart has no scope function,
+or when the scope exceeds :data:`MAX_SCOPE_VALUES`. Either way the result equals a full
+recompute from the pinned silver versions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+from delta.tables import DeltaTable
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from medallion import delta_io
+from medallion.gold.changes import CHANGE_TYPE, COMMIT_VERSION, Changes
+from medallion.gold.scope import Scope
+from medallion.gold.state import GoldState, TableVersion, load_state, save_state, state_path
+from medallion.layout import Lakehouse, Layer
+from medallion.results import TableResult
+from medallion.spec import Domain, GoldModel, Table
+
+#: Above this many scope values a run recomputes the whole mart (still writing only the rows
+#: that differ): the scope becomes a literal filter, which must stay small.
+MAX_SCOPE_VALUES = 20_000
+#: Table properties of every gold table: consumers can follow gold's own changes.
+GOLD_PROPERTIES = {delta_io.CDF_PROPERTY: "true"}
+SCOPE_SUFFIX = "_scope"
+#: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
+DELETE = "_gold_delete"
+
+Transform = Callable[..., DataFrame]
+ScopeFunction = Callable[[Changes], DataFrame]
+
+
+class GoldError(RuntimeError):
+    """A gold model cannot be refreshed; the message names the model and the cause."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A silver table pinned at one version for the whole run."""
+
+    table: Table
+    path: str
+    id: str
+    version: int
+
+    def read(self, spark: SparkSession) -> DataFrame:
+        return delta_io.read_table(spark, self.path, self.version).select(*self.table.column_names)
+
+    def changes_after(self, spark: SparkSession, version: int) -> DataFrame:
+        """Change Data Feed rows of versions ``version + 1 .. self.version``."""
+        return delta_io.read_changes(spark, self.path, version, self.version).select(
+            *self.table.column_names, CHANGE_TYPE, COMMIT_VERSION
+        )
+
+
+def run_gold(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    domain: Domain,
+    models: Sequence[str] | None = None,
+) -> list[TableResult]:
+    """Refresh the gold marts (all declared ones, or ``models``); one result per mart.
+
+    A mart that fails gets a FAILED result naming it and the cause; the others still run.
+    """
+    names = list(models) if models is not None else [m.name for m in domain.gold_models]
+    pinned: dict[str, Source] = {}
+    results = []
+    for name in names:
+        result = TableResult(layer=Layer.GOLD.value, table=name)
+        started = time.monotonic()
+        try:
+            model = domain.gold_model(name)
+            refresh(spark, lakehouse, domain, model, result, pinned)
+        except Exception as error:
+            result.fail(f"gold model {name!r}: {_summary(error)}")
+        result.seconds = time.monotonic() - started
+        results.append(result)
+    return results
+
+
+def refresh(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    domain: Domain,
+    model: GoldModel,
+    result: TableResult,
+    pinned: dict[str, Source] | None = None,
+) -> None:
+    """Bring one mart up to date with silver (see the module docstring)."""
+    pinned = {} if pinned is None else pinned
+    transform, scope_function = resolve(model)
+    sources = {name: _pin(spark, lakehouse, domain.table(name), pinned) for name in model.sources}
+    gold_path = lakehouse.table_path(Layer.GOLD, model.name)
+    stored = state_path(lakehouse.gold, model.name)
+    gold = _gold_version(spark, gold_path, model)
+    state = load_state(spark, stored, model.name)
+
+    reason = _full_reason(model, gold, state, sources)
+    if reason is None and state is not None:
+        if all(state.sources[n].version == s.version for n, s in sources.items()):
+            result.messages.append("up to date: no silver change since the last run")
+            return
+        if scope_function is None:
+            reason = f"no scope function {model.transform}{SCOPE_SUFFIX}"
+    scope: Scope | None = None
+    if reason is None and state is not None and scope_function is not None:
+        scope, reason, result.rows_in = _scope(spark, model, sources, state, scope_function)
+
+    inputs = {name: source.read(spark) for name, source in sources.items()}
+    if reason is not None:
+        new = conform(transform(**inputs), model)
+        metrics = _write_full(spark, gold_path, new, model, recreate=gold is None)
+        result.messages.append(f"full recompute: {reason}; {_describe(metrics)}")
+    elif scope is not None and scope.values:
+        new = conform(transform(**inputs), model).filter(scope.condition())
+        metrics = merge(spark, gold_path, new, model, scope)
+        result.messages.append(f"incremental: {scope.describe()}; {_describe(metrics)}")
+    else:
+        metrics = {}
+        result.messages.append("incremental: the silver changes touch no gold row")
+    # rows_out: gold rows inserted, updated or deleted.
+    if _MERGED in metrics:
+        result.rows_out = sum(metrics.get(k, 0) for k in _WRITTEN)
+    else:
+        result.rows_out = metrics.get("numOutputRows", 0)
+
+    after = delta_io.table_state(spark, gold_path)
+    save_state(
+        spark,
+        stored,
+        GoldState(
+            model=model.name,
+            gold=TableVersion(after.table_id, after.version),
+            sources={n: TableVersion(s.id, s.version) for n, s in sources.items()},
+        ),
+    )
+
+
+def resolve(model: GoldModel) -> tuple[Transform, ScopeFunction | None]:
+    """The transform named by ``model.transform`` and its ``<name>_scope`` function, if any."""
+    module_name, function_name = model.transform.split(":", 1)
+    try:
+        module = importlib.import_module(module_name)
+        transform = getattr(module, function_name)
+    except (ImportError, AttributeError) as error:
+        raise GoldError(f"cannot load transform {model.transform!r}: {error}") from error
+    return transform, getattr(module, f"{function_name}{SCOPE_SUFFIX}", None)
+
+
+def conform(df: DataFrame, model: GoldModel) -> DataFrame:
+    """``df`` with exactly the declared columns, in order, cast to the declared types."""
+    declared = model.column_names
+    if sorted(df.columns) != sorted(declared):
+        raise GoldError(
+            f"transform {model.transform} returned columns {df.columns}, declared {list(declared)}"
+        )
+    return df.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in model.columns])
+
+
+def merge(
+    spark: SparkSession, path: str, new: DataFrame, model: GoldModel, scope: Scope | None
+) -> dict[str, int]:
+    """Make the gold rows of ``scope`` (all rows when None) equal ``new``, in one commit.
+
+    The difference is computed first, against the gold rows of the scope (read with the scope
+    as a literal filter, so Delta skips the files outside it): rows of ``new`` that gold does
+    not hold identically (inserts and updates, matched on the grain, NULL-safe) and gold rows
+    whose grain ``new`` no longer has (deletes). Only that difference goes into the MERGE, so
+    Delta rewrites only the files holding a row that changes, and an unchanged recompute
+    commits nothing. Returns the commit's operation metrics (empty when nothing changed).
+    """
+    before = delta_io.table_state(spark, path).version
+    current = delta_io.read_table(spark, path)
+    if scope is not None:
+        current = current.filter(scope.condition())
+    columns = model.column_names
+    same_row = _all([current[c].eqNullSafe(new[c]) for c in columns])
+    same_grain = _all([current[c].eqNullSafe(new[c]) for c in model.grain])
+    upserts = new.join(current, same_row, "left_anti")
+    deletes = current.join(new, same_grain, "left_anti")
+    difference = (
+        upserts.withColumn(DELETE, F.lit(False))
+        .unionByName(deletes.withColumn(DELETE, F.lit(True)))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        if difference.isEmpty():
+            return {}
+        grain = _all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain])
+        on = grain if scope is None else grain & scope.condition("t")
+        values = [c for c in columns if c not in model.grain]
+        builder = (
+            DeltaTable.forPath(spark, path)
+            .alias("t")
+            .merge(difference.alias("s"), on)
+            .whenMatchedDelete(condition=F.col(f"s.{DELETE}"))
+        )
+        if values:
+            builder = builder.whenMatchedUpdate(set={c: F.col(f"s.{c}") for c in values})
+        builder.whenNotMatchedInsert(
+            condition=~F.col(f"s.{DELETE}"), values={c: F.col(f"s.{c}") for c in columns}
+        ).execute()
+    finally:
+        difference.unpersist()
+    return delta_io.commit_metrics(spark, path, before)
+
+
+def _write_full(
+    spark: SparkSession, path: str, new: DataFrame, model: GoldModel, *, recreate: bool
+) -> dict[str, int]:
+    if not recreate:
+        return merge(spark, path, new, model, None)
+    before = delta_io.table_state(spark, path).version if delta_io.is_delta(spark, path) else -1
+    writer = new.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    for key, value in GOLD_PROPERTIES.items():
+        writer = writer.option(key, value)
+    writer.partitionBy(*model.partition_by).save(path)
+    return delta_io.commit_metrics(spark, path, before)
+
+
+def _scope(
+    spark: SparkSession,
+    model: GoldModel,
+    sources: dict[str, Source],
+    state: GoldState,
+    scope_function: ScopeFunction,
+) -> tuple[Scope | None, str | None, int]:
+    """The scope of the unconsumed changes (or the reason to recompute everything instead),
+    and how many change rows were read."""
+    feeds: dict[str, DataFrame] = {}
+    read = 0
+    current = {name: source.read(spark) for name, source in sources.items()}
+    try:
+        for name, source in sources.items():
+            consumed = state.sources[name].version
+            if consumed == source.version:
+                feeds[name] = (
+                    current[name]
+                    .limit(0)
+                    .select(
+                        "*",
+                        F.lit(None).cast("string").alias(CHANGE_TYPE),
+                        F.lit(None).cast("bigint").alias(COMMIT_VERSION),
+                    )
+                )
+                continue
+            try:
+                feed = source.changes_after(spark, consumed).persist(StorageLevel.MEMORY_AND_DISK)
+                feeds[name] = feed
+                read += feed.count()
+            except Exception as error:
+                reason = (
+                    f"the changes of silver {name!r} after version {consumed} are no longer "
+                    f"readable ({_summary(error)})"
+                )
+                return None, reason, 0
+        changes = Changes(
+            changed=feeds,
+            current=current,
+            keys={name: source.table.primary_key for name, source in sources.items()},
+        )
+        keys = scope_function(changes)
+        unknown = set(keys.columns) - set(model.column_names)
+        if unknown or not keys.columns:
+            raise GoldError(
+                f"scope function of {model.name!r} returned columns {keys.columns}; they must "
+                f"be columns of the mart ({', '.join(model.column_names)})"
+            )
+        scope = Scope.collect(keys)
+    finally:
+        for feed in feeds.values():
+            feed.unpersist()
+    if len(scope) > MAX_SCOPE_VALUES:
+        return None, f"{len(scope)} scope values, above {MAX_SCOPE_VALUES}", read
+    return scope, None, read
+
+
+def _full_reason(
+    model: GoldModel,
+    gold: TableVersion | None,
+    state: GoldState | None,
+    sources: dict[str, Source],
+) -> str | None:
+    """Why this run must recompute the whole mart, or None when it may go incremental."""
+    if gold is None:
+        return "no gold table with the declared columns and partitioning yet"
+    if state is None:
+        return "no readable record of the silver versions consumed"
+    if state.gold.id != gold.id or state.gold.version > gold.version:
+        return "the gold table was recreated or restored since the last run"
+    for name, source in sources.items():
+        consumed = state.sources.get(name)
+        if consumed is None:
+            return f"silver {name!r} is a new source"
+        if consumed.id != source.id or consumed.version > source.version:
+            return f"silver {name!r} was recreated since the last run"
+    return None
+
+
+def _gold_version(spark: SparkSession, path: str, model: GoldModel) -> TableVersion | None:
+    """The gold table's id and version, or None when missing or not shaped as declared."""
+    if not delta_io.is_delta(spark, path):
+        return None
+    fields = [(f.name, f.dataType.simpleString()) for f in delta_io.read_table(spark, path).schema]
+    declared = [(c.name, c.type.replace(" ", "")) for c in model.columns]
+    if fields != declared or partition_columns(spark, path) != list(model.partition_by):
+        return None
+    state = delta_io.table_state(spark, path)
+    return TableVersion(state.table_id, state.version)
+
+
+def partition_columns(spark: SparkSession, path: str) -> list[str]:
+    """The partition columns of the Delta table at ``path`` (from its log, no Spark job)."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    none = jvm.scala.Option.empty()
+    columns = log.update(False, none, none).metadata().partitionColumns().iterator()
+    names = []
+    while columns.hasNext():
+        names.append(str(columns.next()))
+    return names
+
+
+def _pin(
+    spark: SparkSession, lakehouse: Lakehouse, table: Table, pinned: dict[str, Source]
+) -> Source:
+    if table.name in pinned:
+        return pinned[table.name]
+    path = lakehouse.table_path(Layer.SILVER, table.name)
+    if not delta_io.is_delta(spark, path):
+        raise GoldError(f"silver table {table.name!r} not found at {path}; run silver first")
+    state = delta_io.table_state(spark, path)
+    source = Source(table, path, state.table_id, state.version)
+    missing = set(table.column_names) - set(source.read(spark).columns)
+    if missing:
+        raise GoldError(f"silver table {table.name!r} at {path} lacks columns {sorted(missing)}")
+    pinned[table.name] = source
+    return source
+
+
+_WRITTEN = ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted")
+_MERGED = _WRITTEN[0]
+
+
+def _describe(metrics: dict[str, int]) -> str:
+    if not metrics:
+        return "no gold row changed"
+    if _MERGED not in metrics:
+        return f"{metrics.get('numOutputRows', 0)} rows written"
+    inserted, updated, deleted = (metrics.get(k, 0) for k in _WRITTEN)
+    return f"{inserted} rows inserted, {updated} updated, {deleted} deleted"
+
+
+def _all(conditions: list[Column]) -> Column:
+    return reduce(lambda a, b: a & b, conditions)
+
+
+def _summary(error: BaseException) -> str:
+    """The first line of an error (Spark's carry a JVM stack trace)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500]
