@@ -612,12 +612,10 @@ class RecordingSource(MappingSource):
 
 
 def guide() -> str:
-    """The guide as the README carries it, or `docs/deploy.md` until it does."""
-    readme = ROOT / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    if "## Deploy to AWS" in text:
-        return text.split("## Deploy to AWS", 1)[1].split("\n## ", 1)[0]
-    return (ROOT / "docs" / "deploy.md").read_text()
+    """The README's "Deploy to AWS" section."""
+    text = (ROOT / "README.md").read_text()
+    assert "\n## Deploy to AWS\n" in text, "README.md has no '## Deploy to AWS' section"
+    return text.split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0]
 
 
 def test_guide_config_table_lists_every_key_the_program_reads() -> None:
