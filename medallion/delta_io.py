@@ -7,9 +7,11 @@ DataFrame -> DataFrame functions.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -23,17 +25,32 @@ TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 CDF_PROPERTY = "delta.enableChangeDataFeed"
 
-# The txn settings are session-wide: one idempotent write at a time per session.
-_TXN_LOCK = threading.Lock()
+MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
+
+# Session settings are session-wide: one write that changes them at a time per session.
+_SETTINGS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class TableState:
-    """A Delta table's latest version, its unique id and its idempotent-write markers."""
+    """A Delta table's latest version, unique id (new when recreated) and column names."""
 
     version: int
     table_id: str
-    transactions: Mapping[str, int]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """Rows a MERGE inserted, updated and deleted."""
+
+    inserted: int
+    updated: int
+    deleted: int
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.deleted
 
 
 def is_delta(spark: SparkSession, path: str) -> bool:
@@ -41,25 +58,58 @@ def is_delta(spark: SparkSession, path: str) -> bool:
     return bool(DeltaTable.isDeltaTable(spark, path))
 
 
-def table_state(spark: SparkSession, path: str) -> TableState:
-    """The latest snapshot's version, table id and ``txn`` markers (app id -> version).
-
-    The markers are what Delta's idempotent writes (``txnAppId``/``txnVersion``) record in the
-    same commit as the data, so they are the crash-safe place for a "processed up to" watermark.
-    """
+def _log(spark: SparkSession, path: str) -> Any:
     jvm = spark.sparkContext._jvm
     assert jvm is not None
-    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+
+
+def _snapshot(spark: SparkSession, path: str) -> Any:
+    """The latest snapshot of the Delta log at ``path`` (a JVM object)."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
     none = jvm.scala.Option.empty()
-    snapshot = log.update(False, none, none)
+    snapshot = _log(spark, path).update(False, none, none)
     if snapshot.version() < 0:
         raise FileNotFoundError(f"no Delta table at {path}")
-    transactions: dict[str, int] = {}
-    iterator = snapshot.transactions().iterator()
-    while iterator.hasNext():
-        pair = iterator.next()
-        transactions[str(pair._1())] = int(pair._2())
-    return TableState(int(snapshot.version()), str(snapshot.metadata().id()), transactions)
+    return snapshot
+
+
+def table_state(spark: SparkSession, path: str) -> TableState:
+    """The latest version, id and columns of the table at ``path`` (no data is read)."""
+    snapshot = _snapshot(spark, path)
+    metadata = snapshot.metadata()
+    columns = tuple(str(name) for name in metadata.schema().fieldNames())
+    return TableState(int(snapshot.version()), str(metadata.id()), columns)
+
+
+def txn_version(spark: SparkSession, path: str, app_id: str, *, lookback: int = 10) -> int | None:
+    """The version last recorded for ``app_id`` by an idempotent write, if any.
+
+    Delta's idempotent writes (``txnAppId``/``txnVersion``) record this marker in the same
+    commit as the data, so it is the crash-safe place for a "processed up to" watermark. The
+    last ``lookback`` commits are read first (a few small files); only when the marker is not
+    there is the whole snapshot's state reconstructed.
+    """
+    log = _log(spark, path)
+    latest = int(_snapshot(spark, path).version())
+    found = None
+    try:
+        commits = log.getChanges(max(0, latest - lookback + 1), False)
+        while commits.hasNext():
+            actions = commits.next()._2().iterator()
+            while actions.hasNext():
+                action = actions.next()
+                if action.getClass().getSimpleName() == "SetTransaction" and (
+                    action.appId() == app_id
+                ):
+                    found = int(action.version())
+    except Exception:  # a commit file gone (log cleanup): fall back to the snapshot
+        found = None
+    if found is not None:
+        return found
+    marker = _snapshot(spark, path).transactions().get(app_id)
+    return int(marker.get()) if marker.isDefined() else None
 
 
 def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
@@ -106,9 +156,9 @@ def ensure_table(
     partition_by: Sequence[str] = (),
     properties: Mapping[str, str] | None = None,
 ) -> None:
-    """Create the Delta table at ``path`` if it does not exist; add columns it lacks."""
+    """Create the Delta table at ``path`` if it does not exist; add declared columns it lacks."""
     if is_delta(spark, path):
-        current = {f.name for f in read_table(spark, path).schema.fields}
+        current = set(table_state(spark, path).columns)
         missing = [f for f in schema.fields if f.name not in current]
         if missing:
             columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
@@ -122,43 +172,91 @@ def ensure_table(
     builder.execute()
 
 
+def append(
+    df: DataFrame, path: str, *, app_id: str | None = None, version: int | None = None
+) -> None:
+    """Append ``df`` to the Delta table at ``path`` in one commit.
+
+    With ``app_id`` and ``version`` the write is idempotent: Delta skips it when ``version``
+    is not above the one recorded for ``app_id``, and records it otherwise.
+    """
+    writer = df.write.format("delta").mode("append")
+    if app_id is not None and version is not None:
+        writer = writer.option("txnAppId", app_id).option("txnVersion", str(version))
+    writer.save(path)
+
+
+def append_new(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str]) -> None:
+    """Append the rows of ``df`` whose ``keys`` the table does not hold yet.
+
+    Replaying the same rows adds nothing. Meant for small tables with one writer at a time.
+    """
+    held = read_table(spark, path).select(*[f"`{k}`" for k in keys])
+    append(df.join(held, list(keys), "left_anti").select(*df.columns), path)
+
+
 @contextmanager
-def idempotent_write(spark: SparkSession, app_id: str, version: int) -> Iterator[None]:
-    """Make the Delta writes inside the block record (and honour) ``app_id``/``version``.
+def _session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Set session settings for the block only (one such block at a time per session)."""
+    with _SETTINGS_LOCK:
+        for key, value in settings.items():
+            spark.conf.set(key, value)
+        try:
+            yield
+        finally:
+            for key in settings:
+                spark.conf.unset(key)
+
+
+def idempotent_write(
+    spark: SparkSession, app_id: str, version: int
+) -> AbstractContextManager[None]:
+    """A context in which Delta writes record (and honour) ``app_id``/``version``.
 
     Delta skips a write whose ``version`` is not above the one already recorded for ``app_id``
     and records the pair in the same commit as the data otherwise (MERGE, UPDATE, DELETE and
     INSERT alike).
     """
-    with _TXN_LOCK:
-        spark.conf.set(TXN_APP_ID, app_id)
-        spark.conf.set(TXN_VERSION, str(version))
-        try:
-            yield
-        finally:
-            spark.conf.unset(TXN_APP_ID)
-            spark.conf.unset(TXN_VERSION)
+    return _session_settings(spark, {TXN_APP_ID: app_id, TXN_VERSION: str(version)})
+
+
+def merge(
+    spark: SparkSession,
+    source: DataFrame,
+    path: str,
+    on: str,
+    clauses: str,
+    *,
+    txn: tuple[str, int] | None = None,
+    materialize_source: bool = True,
+) -> MergeCounts:
+    """``MERGE INTO <path> t USING <source> s ON <on> <clauses>``; return its row counts.
+
+    ``txn`` (app id, version) makes it an idempotent write (see :func:`idempotent_write`).
+    ``materialize_source=False`` skips Delta's copy of the source: only for a deterministic
+    source (e.g. a cached DataFrame and Delta reads at pinned versions).
+    """
+    view = f"merge_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    settings = {} if materialize_source else {MATERIALIZE_SOURCE: "none"}
+    if txn is not None:
+        settings.update({TXN_APP_ID: txn[0], TXN_VERSION: str(txn[1])})
+    try:
+        with _session_settings(spark, settings):
+            row = spark.sql(f"MERGE INTO delta.`{path}` t USING {view} s ON {on} {clauses}").first()
+    finally:
+        spark.catalog.dropTempView(view)
+    values = row.asDict() if row is not None else {}
+    return MergeCounts(
+        inserted=int(values.get("num_inserted_rows") or 0),
+        updated=int(values.get("num_updated_rows") or 0),
+        deleted=int(values.get("num_deleted_rows") or 0),
+    )
 
 
 def commit_metrics(spark: SparkSession, path: str, after: int) -> dict[str, int]:
-    """The ``operationMetrics`` of the latest commit if it is newer than version ``after``.
-
-    A MERGE that changes nothing commits nothing, so a caller compares versions rather than
-    trusting the latest commit to be its own.
-    """
+    """The ``operationMetrics`` of the latest commit if it is newer than version ``after``."""
     row = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
     if row is None or row["version"] <= after:
         return {}
     return {key: int(value) for key, value in (row["operationMetrics"] or {}).items()}
-
-
-def insert_new(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str]) -> int:
-    """Insert the rows of ``df`` whose ``keys`` the table does not hold yet; return how many.
-
-    An insert-only MERGE: replaying the same rows adds nothing and commits nothing.
-    """
-    before = table_state(spark, path).version
-    condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    table = DeltaTable.forPath(spark, path)
-    table.alias("t").merge(df.alias("s"), condition).whenNotMatchedInsertAll().execute()
-    return commit_metrics(spark, path, before).get("numTargetRowsInserted", 0)

@@ -1,0 +1,342 @@
+"""Silver runs: apply the new bronze rows of each table to its silver table, exactly once.
+
+Per table, a run reads the bronze rows appended since the bronze version it last applied (the
+change data feed of the append-only bronze table), checks them, and writes in this order:
+
+1. ``silver/<table>_quarantine`` -- the rows that fail a check, unless already there (by the
+   bronze row identity ``_file_key``/``_row``: a replay adds nothing);
+2. ``silver/_state/<table>_tombstones`` -- per key deleted in the batch, the order of its latest
+   delete (an append; readers take the greatest per key, so a replay changes nothing);
+3. ``silver/<table>`` -- MERGE of the latest accepted change per key, applied only when newer
+   than both the live row and the key's tombstone (an append while silver is still empty). The
+   same commit records the bronze version applied, as the Delta idempotent-write marker
+   ``txnAppId``/``txnVersion``.
+
+Every write is idempotent by content, and the watermark moves only with the last one, so a crash
+between two writes is repaired by the next run, which rereads the same rows. A run with no new
+bronze version reads and writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from medallion import delta_io
+from medallion.layout import Lakehouse, Layer
+from medallion.results import Status, TableResult
+from medallion.silver.quality import CORRUPT_RECORD, Check, checks
+from medallion.silver.transforms import (
+    QUARANTINED,
+    RULE,
+    accepted,
+    latest_deletes,
+    latest_per_key,
+    order_key,
+    order_sql,
+    quarantine_rows,
+    quarantine_schema,
+    silver_schema,
+    to_silver_columns,
+    tombstone_schema,
+    undeclared_columns,
+    with_checks,
+    with_typed,
+)
+from medallion.spec import Domain, RuleAction, Table
+
+log = logging.getLogger(__name__)
+
+#: Default of ``max_bad_ratio``: a table fails when more of its incoming rows are quarantined.
+MAX_BAD_RATIO = 0.05
+#: Folder below the silver root for state that consumers never read.
+STATE_DIR = "_state"
+SILVER_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
+#: Identity of a bronze row, hence of a quarantined one.
+ROW_IDENTITY = ("_file_key", "_row")
+
+
+@dataclass(frozen=True)
+class SilverPaths:
+    """The Delta tables one silver table reads and writes."""
+
+    bronze: str
+    silver: str
+    quarantine: str
+    tombstones: str
+
+    @classmethod
+    def of(cls, lakehouse: Lakehouse, table: Table) -> SilverPaths:
+        return cls(
+            bronze=lakehouse.table_path(Layer.BRONZE, table.name),
+            silver=lakehouse.table_path(Layer.SILVER, table.name),
+            quarantine=lakehouse.table_path(Layer.SILVER, table.quarantine_name),
+            tombstones=lakehouse.table_path(Layer.SILVER, f"{STATE_DIR}/{table.name}_tombstones"),
+        )
+
+
+def watermark_app_id(table: Table, bronze_table_id: str) -> str:
+    """The idempotent-write app id under which silver records the bronze version applied.
+
+    It names the bronze table's unique id, so a rebuilt bronze table is applied from scratch.
+    """
+    return f"medallion.silver.{table.name}.{bronze_table_id}"
+
+
+def ensure_tables(spark: SparkSession, paths: SilverPaths, table: Table) -> None:
+    """Create the quarantine, tombstone and silver tables if missing (adding new columns).
+
+    Silver is created last, so when it holds every declared column the others exist too.
+    """
+    schema = silver_schema(table)
+    if delta_io.is_delta(spark, paths.silver):
+        held = delta_io.table_state(spark, paths.silver).columns
+        if set(schema.fieldNames()) <= set(held):
+            return
+    delta_io.ensure_table(spark, paths.quarantine, quarantine_schema(table))
+    delta_io.ensure_table(spark, paths.tombstones, tombstone_schema(table))
+    delta_io.ensure_table(
+        spark,
+        paths.silver,
+        schema,
+        partition_by=table.partition_by,
+        properties=SILVER_PROPERTIES,
+    )
+
+
+@dataclass
+class BatchStats:
+    """Counts over one batch, from a single pass."""
+
+    rows: int
+    files: int
+    quarantined: int
+    deletes: int
+    #: first failing (quarantining) check -> rows
+    by_rule: dict[str, int]
+    #: fail rule -> rows that pass the structural checks but fail it
+    failing: dict[str, int]
+    #: warn rule -> applied rows that fail it
+    warned: dict[str, int]
+
+
+def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
+    """Count rows, files, quarantined rows, deletes and rule failures of a checked batch."""
+    found = checks(table, corrupt_record=CORRUPT_RECORD in batch.columns)
+    structural_ok = ~_any([c.failed for c in found if c.structural])
+    quarantining = [c for c in found if c.structural or c.action is RuleAction.QUARANTINE]
+
+    def count(condition: Column, name: str) -> Column:
+        return F.sum(F.when(condition, 1).otherwise(0)).alias(name)
+
+    fail = [c for c in found if not c.structural and c.action is RuleAction.FAIL]
+    warn = [c for c in found if not c.structural and c.action is RuleAction.WARN]
+    aggregates = [
+        F.count(F.lit(1)).alias("rows"),
+        F.countDistinct("_file_key").alias("files"),
+        count(F.col(QUARANTINED), "quarantined"),
+        count(~F.col(QUARANTINED) & (F.col("_op") == "D"), "deletes"),
+        *[count(F.col(RULE) == c.name, f"q{i}") for i, c in enumerate(quarantining)],
+        *[count(structural_ok & c.failed, f"f{i}") for i, c in enumerate(fail)],
+        *[count(~F.col(QUARANTINED) & c.failed, f"w{i}") for i, c in enumerate(warn)],
+    ]
+    row = batch.agg(*aggregates).first()
+    assert row is not None
+
+    def counts(prefix: str, found_checks: list[Check]) -> dict[str, int]:
+        values = {c.name: int(row[f"{prefix}{i}"] or 0) for i, c in enumerate(found_checks)}
+        return {name: n for name, n in values.items() if n}
+
+    return BatchStats(
+        rows=int(row["rows"]),
+        files=int(row["files"]),
+        quarantined=int(row["quarantined"] or 0),
+        deletes=int(row["deletes"] or 0),
+        by_rule=counts("q", quarantining),
+        failing=counts("f", fail),
+        warned=counts("w", warn),
+    )
+
+
+def _any(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result | condition
+    return result
+
+
+def _key_condition(table: Table) -> str:
+    return " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.primary_key)
+
+
+def _newer(table: Table) -> str:
+    return f"{order_sql(table, 's')} > {order_sql(table, 't')}"
+
+
+def write_quarantine(spark: SparkSession, batch: DataFrame, table: Table, path: str) -> None:
+    """Append the batch's quarantined rows that the quarantine does not hold yet."""
+    delta_io.append_new(spark, quarantine_rows(batch, table), path, ROW_IDENTITY)
+
+
+def write_tombstones(batch: DataFrame, table: Table, path: str) -> None:
+    """Append, per key deleted in the batch, the order of its latest delete."""
+    delta_io.append(accepted(batch).transform(latest_deletes, table), path)
+
+
+def changes_to_apply(batch: DataFrame, tombstones: DataFrame, table: Table) -> DataFrame:
+    """The latest accepted change per key, minus inserts/updates not newer than a delete."""
+    latest = accepted(batch).transform(latest_per_key, table)
+    prefix = "__t_"
+    deleted = tombstones.groupBy(
+        *[F.col(f"`{k}`").alias(f"{prefix}{k}") for k in table.primary_key]
+    ).agg(F.max(order_key(table)).alias("__deleted"))
+    joined = latest.join(
+        deleted,
+        [latest[f"`{k}`"] == deleted[f"`{prefix}{k}`"] for k in table.primary_key],
+        "left",
+    )
+    alive = (
+        (F.col("_op") == "D")
+        | F.col("__deleted").isNull()
+        | (order_key(table) > F.col("__deleted"))
+    )
+    return joined.where(alive).transform(to_silver_columns, table)
+
+
+def merge_silver(
+    spark: SparkSession,
+    changes: DataFrame,
+    table: Table,
+    path: str,
+    *,
+    app_id: str,
+    bronze_version: int,
+) -> int:
+    """Apply the changes to silver, recording ``bronze_version`` in the same commit.
+
+    A silver table never written to takes an append of the live changes; otherwise a MERGE
+    deletes, updates and inserts, each only with a change newer than the row it replaces.
+    Returns the number of rows inserted, updated or deleted.
+    """
+    if delta_io.table_state(spark, path).version == 0:
+        live = changes.where(F.col("_op") != "D")
+        delta_io.append(live, path, app_id=app_id, version=bronze_version)
+        return delta_io.commit_metrics(spark, path, 0).get("numOutputRows", 0)
+    newer = _newer(table)
+    clauses = (
+        f"WHEN MATCHED AND s._op = 'D' AND {newer} THEN DELETE "
+        f"WHEN MATCHED AND s._op <> 'D' AND {newer} THEN UPDATE SET * "
+        "WHEN NOT MATCHED AND s._op <> 'D' THEN INSERT *"
+    )
+    # The changes come from the cached batch and a tombstone snapshot: deterministic, so
+    # Delta need not copy them before its two passes.
+    counts = delta_io.merge(
+        spark,
+        changes,
+        path,
+        _key_condition(table),
+        clauses,
+        txn=(app_id, bronze_version),
+        materialize_source=False,
+    )
+    return counts.total
+
+
+def apply_table(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    table: Table,
+    *,
+    max_bad_ratio: float = MAX_BAD_RATIO,
+) -> TableResult:
+    """Apply one table's new bronze rows to silver; the result says what happened."""
+    started = time.monotonic()
+    result = TableResult(layer=Layer.SILVER, table=table.name)
+    where = f"silver.{table.name}"
+    paths = SilverPaths.of(lakehouse, table)
+    ensure_tables(spark, paths, table)
+    if not delta_io.is_delta(spark, paths.bronze):
+        result.messages.append(f"{where}: no bronze table yet; nothing to apply")
+        return result
+
+    bronze = delta_io.table_state(spark, paths.bronze)
+    app_id = watermark_app_id(table, bronze.table_id)
+    applied = delta_io.txn_version(spark, paths.silver, app_id)
+    if applied is not None and applied >= bronze.version:
+        result.seconds = time.monotonic() - started
+        return result
+
+    raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
+    drift = undeclared_columns(raw, table)
+    if drift:
+        result.warn(f"{where}: undeclared column(s) {', '.join(drift)} in bronze, ignored")
+    absent = [c for c in table.column_names if c not in raw.columns]
+    if absent:
+        result.warn(f"{where}: declared column(s) {', '.join(absent)} absent from bronze, NULL")
+
+    batch = raw.transform(with_typed, table).transform(with_checks, table).persist()
+    try:
+        stats = batch_stats(batch, table)
+        result.rows_in, result.files = stats.rows, stats.files
+        if _quality_failed(result, stats, table, max_bad_ratio):
+            return result
+        for rule, rows in stats.warned.items():
+            result.warn(f"{where}: rule {rule} (warn) failed for {rows} applied row(s)")
+        if stats.quarantined:
+            result.quarantined = stats.quarantined
+            write_quarantine(spark, batch, table, paths.quarantine)
+            detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
+            result.warn(f"{where}: {stats.quarantined} row(s) quarantined ({detail})")
+        if stats.deletes:
+            write_tombstones(batch, table, paths.tombstones)
+        changes = changes_to_apply(batch, delta_io.read_table(spark, paths.tombstones), table)
+        result.rows_out = merge_silver(
+            spark, changes, table, paths.silver, app_id=app_id, bronze_version=bronze.version
+        )
+    finally:
+        batch.unpersist()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _quality_failed(result: TableResult, stats: BatchStats, table: Table, limit: float) -> bool:
+    """Fail the table for a ``fail`` rule or too many quarantined rows; True if it failed."""
+    where = f"silver.{table.name}"
+    for rule, rows in stats.failing.items():
+        result.fail(f"{where}: rule {rule} (fail) failed for {rows} row(s); nothing applied")
+    if stats.rows and stats.quarantined / stats.rows > limit:
+        detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
+        result.fail(
+            f"{where}: {stats.quarantined} of {stats.rows} incoming row(s) fail quality checks "
+            f"({stats.quarantined / stats.rows:.1%} > max_bad_ratio {limit:.1%}: {detail}); "
+            "nothing applied"
+        )
+    return result.failed
+
+
+def run_silver(
+    spark: SparkSession,
+    lakehouse: Lakehouse,
+    domain: Domain,
+    tables: Sequence[str] | None = None,
+    *,
+    max_bad_ratio: float = MAX_BAD_RATIO,
+) -> list[TableResult]:
+    """Apply every table (or the named ones); a failing table never stops the others."""
+    if not 0 <= max_bad_ratio <= 1:
+        raise ValueError(f"max_bad_ratio must be between 0 and 1, got {max_bad_ratio}")
+    results = []
+    for table in domain.tables if tables is None else [domain.table(t) for t in tables]:
+        try:
+            results.append(apply_table(spark, lakehouse, table, max_bad_ratio=max_bad_ratio))
+        except Exception as error:  # one table's failure is reported, the others still run
+            log.exception("silver.%s failed", table.name)
+            failed = TableResult(layer=Layer.SILVER, table=table.name, status=Status.FAILED)
+            failed.messages.append(f"silver.{table.name}: {type(error).__name__}: {error}")
+            results.append(failed)
+    return results
