@@ -4,8 +4,8 @@ independent references (the simulator's own source state and a plain-Python gold
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
