@@ -109,6 +109,30 @@ def test_silver_and_gold_tables_registered_with_their_schema(
     assert [c["Name"] for c in daily["PartitionKeys"]] == ["sale_month"]
     assert "sale_month" not in [name for name, _ in columns(daily)]
 
+    # A table the catalog refuses is reported with the cause; the others are still registered.
+    refusing = Refusing(aws.glue, table="products")
+    again = register_layer(spark, lake, DOMAIN, "silver", "other_silver", client=refusing)
+    assert [(r.table, r.action) for r in again] == [
+        ("products", Action.FAILED),
+        ("products_quarantine", Action.CREATED),
+    ]
+    assert "AccessDenied" in again[0].messages[0]
+
+
+class Refusing:
+    """A Glue client that refuses to create one table, as a missing IAM grant would."""
+
+    def __init__(self, client: object, table: str) -> None:
+        self.client, self.table = client, table
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.client, name)
+
+    def create_table(self, **kwargs: dict) -> object:
+        if kwargs["TableInput"]["Name"] == self.table:
+            raise PermissionError(f"AccessDenied: glue:CreateTable on {self.table}")
+        return self.client.create_table(**kwargs)
+
 
 def test_a_new_column_updates_the_entry_and_a_rerun_changes_nothing(
     spark: SparkSession, aws: Aws, tmp_path: Path
