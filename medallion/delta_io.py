@@ -83,6 +83,15 @@ def table_state(spark: SparkSession, path: str) -> TableState:
     return TableState(int(snapshot.version()), str(metadata.id()), columns)
 
 
+def file_count(spark: SparkSession, path: str) -> int:
+    """How many data files the table's latest version holds (from its checksum when written)."""
+    snapshot = _snapshot(spark, path)
+    checksum = snapshot.checksumOpt()
+    if checksum.isDefined():
+        return int(checksum.get().numFiles())
+    return int(snapshot.numOfFiles())
+
+
 def txn_version(spark: SparkSession, path: str, app_id: str, *, lookback: int = 10) -> int | None:
     """The version last recorded for ``app_id`` by an idempotent write, if any.
 
@@ -173,26 +182,42 @@ def ensure_table(
 
 
 def append(
-    df: DataFrame, path: str, *, app_id: str | None = None, version: int | None = None
+    df: DataFrame,
+    path: str,
+    *,
+    txn: tuple[str, int] | None = None,
+    partition_by: Sequence[str] = (),
+    properties: Mapping[str, str] | None = None,
+    merge_schema: bool = False,
 ) -> None:
-    """Append ``df`` to the Delta table at ``path`` in one commit.
+    """Append ``df`` to the Delta table at ``path`` in one commit (creating the table).
 
-    With ``app_id`` and ``version`` the write is idempotent: Delta skips it when ``version``
-    is not above the one recorded for ``app_id``, and records it otherwise.
+    ``txn`` (app id, version) makes the write idempotent: Delta skips it when the version is
+    not above the one recorded for the app id, and records it otherwise. ``partition_by`` and
+    ``properties`` apply when the append creates the table.
     """
     writer = df.write.format("delta").mode("append")
-    if app_id is not None and version is not None:
-        writer = writer.option("txnAppId", app_id).option("txnVersion", str(version))
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
     writer.save(path)
 
 
 def append_new(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str]) -> None:
-    """Append the rows of ``df`` whose ``keys`` the table does not hold yet.
+    """Append the rows of ``df`` whose ``keys`` the table does not hold yet (creating it).
 
-    Replaying the same rows adds nothing. Meant for small tables with one writer at a time.
+    Replaying the same rows adds nothing. Meant for small tables with one writer at a time;
+    new columns of ``df`` are added to the table.
     """
-    held = read_table(spark, path).select(*[f"`{k}`" for k in keys])
-    append(df.join(held, list(keys), "left_anti").select(*df.columns), path)
+    if is_delta(spark, path):
+        held = read_table(spark, path).select(*[f"`{k}`" for k in keys])
+        df = df.join(held, list(keys), "left_anti").select(*df.columns)
+    append(df, path, merge_schema=True)
 
 
 @contextmanager

@@ -40,10 +40,8 @@ from medallion.silver.transforms import (
     order_key,
     order_sql,
     quarantine_rows,
-    quarantine_schema,
     silver_schema,
     to_silver_columns,
-    tombstone_schema,
     undeclared_columns,
     with_checks,
     with_typed,
@@ -88,25 +86,21 @@ def watermark_app_id(table: Table, bronze_table_id: str) -> str:
     return f"medallion.silver.{table.name}.{bronze_table_id}"
 
 
-def ensure_tables(spark: SparkSession, paths: SilverPaths, table: Table) -> None:
-    """Create the quarantine, tombstone and silver tables if missing (adding new columns).
+def ensure_silver(spark: SparkSession, path: str, table: Table, *, create: bool) -> bool:
+    """Add declared columns silver lacks (creating it empty when ``create``); True if it exists.
 
-    Silver is created last, so when it holds every declared column the others exist too.
+    The quarantine and tombstone tables are created by their first append.
     """
     schema = silver_schema(table)
-    if delta_io.is_delta(spark, paths.silver):
-        held = delta_io.table_state(spark, paths.silver).columns
-        if set(schema.fieldNames()) <= set(held):
-            return
-    delta_io.ensure_table(spark, paths.quarantine, quarantine_schema(table))
-    delta_io.ensure_table(spark, paths.tombstones, tombstone_schema(table))
-    delta_io.ensure_table(
-        spark,
-        paths.silver,
-        schema,
-        partition_by=table.partition_by,
-        properties=SILVER_PROPERTIES,
-    )
+    exists = delta_io.is_delta(spark, path)
+    if exists and set(schema.fieldNames()) <= set(delta_io.table_state(spark, path).columns):
+        return True
+    if exists or create:
+        delta_io.ensure_table(
+            spark, path, schema, partition_by=table.partition_by, properties=SILVER_PROPERTIES
+        )
+        return True
+    return False
 
 
 @dataclass
@@ -188,9 +182,11 @@ def write_tombstones(batch: DataFrame, table: Table, path: str) -> None:
     delta_io.append(accepted(batch).transform(latest_deletes, table), path)
 
 
-def changes_to_apply(batch: DataFrame, tombstones: DataFrame, table: Table) -> DataFrame:
+def changes_to_apply(batch: DataFrame, tombstones: DataFrame | None, table: Table) -> DataFrame:
     """The latest accepted change per key, minus inserts/updates not newer than a delete."""
     latest = accepted(batch).transform(latest_per_key, table)
+    if tombstones is None:
+        return latest.transform(to_silver_columns, table)
     prefix = "__t_"
     deleted = tombstones.groupBy(
         *[F.col(f"`{k}`").alias(f"{prefix}{k}") for k in table.primary_key]
@@ -219,14 +215,19 @@ def merge_silver(
 ) -> int:
     """Apply the changes to silver, recording ``bronze_version`` in the same commit.
 
-    A silver table never written to takes an append of the live changes; otherwise a MERGE
-    deletes, updates and inserts, each only with a change newer than the row it replaces.
-    Returns the number of rows inserted, updated or deleted.
+    Silver not written yet takes an append of the live changes (creating the table); otherwise
+    a MERGE deletes, updates and inserts, each only with a change newer than the row it
+    replaces. Returns the number of rows inserted, updated or deleted.
     """
-    if delta_io.table_state(spark, path).version == 0:
-        live = changes.where(F.col("_op") != "D")
-        delta_io.append(live, path, app_id=app_id, version=bronze_version)
-        return delta_io.commit_metrics(spark, path, 0).get("numOutputRows", 0)
+    if not delta_io.is_delta(spark, path) or delta_io.file_count(spark, path) == 0:
+        delta_io.append(
+            changes.where(F.col("_op") != "D"),
+            path,
+            txn=(app_id, bronze_version),
+            partition_by=table.partition_by,
+            properties=SILVER_PROPERTIES,
+        )
+        return delta_io.commit_metrics(spark, path, -1).get("numOutputRows", 0)
     newer = _newer(table)
     clauses = (
         f"WHEN MATCHED AND s._op = 'D' AND {newer} THEN DELETE "
@@ -259,14 +260,15 @@ def apply_table(
     result = TableResult(layer=Layer.SILVER, table=table.name)
     where = f"silver.{table.name}"
     paths = SilverPaths.of(lakehouse, table)
-    ensure_tables(spark, paths, table)
-    if not delta_io.is_delta(spark, paths.bronze):
+    has_bronze = delta_io.is_delta(spark, paths.bronze)
+    exists = ensure_silver(spark, paths.silver, table, create=not has_bronze)
+    if not has_bronze:
         result.messages.append(f"{where}: no bronze table yet; nothing to apply")
         return result
 
     bronze = delta_io.table_state(spark, paths.bronze)
     app_id = watermark_app_id(table, bronze.table_id)
-    applied = delta_io.txn_version(spark, paths.silver, app_id)
+    applied = delta_io.txn_version(spark, paths.silver, app_id) if exists else None
     if applied is not None and applied >= bronze.version:
         result.seconds = time.monotonic() - started
         return result
@@ -294,7 +296,12 @@ def apply_table(
             result.warn(f"{where}: {stats.quarantined} row(s) quarantined ({detail})")
         if stats.deletes:
             write_tombstones(batch, table, paths.tombstones)
-        changes = changes_to_apply(batch, delta_io.read_table(spark, paths.tombstones), table)
+        tombstones = (
+            delta_io.read_table(spark, paths.tombstones)
+            if delta_io.is_delta(spark, paths.tombstones)
+            else None
+        )
+        changes = changes_to_apply(batch, tombstones, table)
         result.rows_out = merge_silver(
             spark, changes, table, paths.silver, app_id=app_id, bronze_version=bronze.version
         )

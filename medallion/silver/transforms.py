@@ -202,12 +202,6 @@ def latest_deletes(df: DataFrame, table: Table) -> DataFrame:
     return latest_per_key(deletes, table).select(*tombstone_columns(table))
 
 
-def tombstone_schema(table: Table) -> T.StructType:
-    """Schema of a table's tombstones: see :func:`tombstone_columns`."""
-    fields = {f.name: f for f in silver_schema(table).fields}
-    return T.StructType([fields[c] for c in tombstone_columns(table)])
-
-
 def tombstone_columns(table: Table) -> list[str]:
     """Key, change order and batch of a delete."""
     columns = [*table.primary_key]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from medallion.spec import RuleAction, Table
@@ -72,10 +72,12 @@ def cast_decimal(text: str, precision: int, scale: int) -> Decimal | None:
     """Round half up to ``scale``; None when it does not parse or needs more digits."""
     if not _DECIMAL_TEXT.match(text):
         return None
-    try:
-        number = Decimal(text).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return None
+    with localcontext() as context:
+        context.prec = 100  # the default 28 digits would refuse decimal(38,0)
+        try:
+            number = Decimal(text).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            return None
     integral_digits = len(str(abs(int(number)))) if abs(number) >= 1 else 0
     return number if integral_digits <= precision - scale else None
 
