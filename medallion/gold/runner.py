@@ -25,8 +25,10 @@ recompute from the pinned silver versions.
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import reduce
 
@@ -49,6 +51,8 @@ MAX_SCOPE_VALUES = 20_000
 #: Table properties of every gold table: consumers can follow gold's own changes.
 GOLD_PROPERTIES = {delta_io.CDF_PROPERTY: "true"}
 SCOPE_SUFFIX = "_scope"
+#: Marts refreshed at the same time by default.
+PARALLELISM = 4
 #: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
 DELETE = "_gold_delete"
 
@@ -79,30 +83,53 @@ class Source:
         )
 
 
+class Pins:
+    """The silver version each source is read at: pinned on first use, shared by the marts of
+    a run (thread-safe), so that they all see the same silver."""
+
+    def __init__(self, spark: SparkSession, lakehouse: Lakehouse) -> None:
+        self._spark, self._lakehouse = spark, lakehouse
+        self._sources: dict[str, Source] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, table: Table) -> Source:
+        with self._lock:
+            if table.name not in self._sources:
+                self._sources[table.name] = _pin(self._spark, self._lakehouse, table)
+            return self._sources[table.name]
+
+
 def run_gold(
     spark: SparkSession,
     lakehouse: Lakehouse,
     domain: Domain,
     models: Sequence[str] | None = None,
+    *,
+    parallelism: int = PARALLELISM,
 ) -> list[TableResult]:
     """Refresh the gold marts (all declared ones, or ``models``); one result per mart.
 
+    Marts are refreshed concurrently, ``parallelism`` at a time (each writes its own table;
+    Spark runs their jobs side by side, which hides the per-job latency of small refreshes).
     A mart that fails gets a FAILED result naming it and the cause; the others still run.
     """
     names = list(models) if models is not None else [m.name for m in domain.gold_models]
-    pinned: dict[str, Source] = {}
-    results = []
-    for name in names:
+    pins = Pins(spark, lakehouse)
+
+    def one(name: str) -> TableResult:
         result = TableResult(layer=Layer.GOLD.value, table=name)
         started = time.monotonic()
         try:
-            model = domain.gold_model(name)
-            refresh(spark, lakehouse, domain, model, result, pinned)
+            refresh(spark, lakehouse, domain, domain.gold_model(name), result, pins)
         except Exception as error:
             result.fail(f"gold model {name!r}: {_summary(error)}")
         result.seconds = time.monotonic() - started
-        results.append(result)
-    return results
+        return result
+
+    if parallelism <= 1 or len(names) <= 1:
+        return [one(name) for name in names]
+    with ThreadPoolExecutor(max_workers=min(parallelism, len(names))) as pool:
+        return list(pool.map(one, names))
 
 
 def refresh(
@@ -111,12 +138,12 @@ def refresh(
     domain: Domain,
     model: GoldModel,
     result: TableResult,
-    pinned: dict[str, Source] | None = None,
+    pins: Pins | None = None,
 ) -> None:
     """Bring one mart up to date with silver (see the module docstring)."""
-    pinned = {} if pinned is None else pinned
+    pins = Pins(spark, lakehouse) if pins is None else pins
     transform, scope_function = resolve(model)
-    sources = {name: _pin(spark, lakehouse, domain.table(name), pinned) for name in model.sources}
+    sources = {name: pins[domain.table(name)] for name in model.sources}
     gold_path = lakehouse.table_path(Layer.GOLD, model.name)
     stored = state_path(lakehouse.gold, model.name)
     gold = _gold_version(spark, gold_path, model)
@@ -200,6 +227,9 @@ def merge(
     current = delta_io.read_table(spark, path)
     if scope is not None:
         current = current.filter(scope.condition())
+    # Each side feeds two anti-joins: compute each once.
+    new = new.persist(StorageLevel.MEMORY_AND_DISK)
+    current = current.persist(StorageLevel.MEMORY_AND_DISK)
     columns = model.column_names
     same_row = _all([current[c].eqNullSafe(new[c]) for c in columns])
     same_grain = _all([current[c].eqNullSafe(new[c]) for c in model.grain])
@@ -211,7 +241,7 @@ def merge(
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
-        if difference.isEmpty():
+        if difference.count() == 0:  # also fills the cache the MERGE reads
             return {}
         grain = _all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain])
         on = grain if scope is None else grain & scope.condition("t")
@@ -228,7 +258,8 @@ def merge(
             condition=~F.col(f"s.{DELETE}"), values={c: F.col(f"s.{c}") for c in columns}
         ).execute()
     finally:
-        difference.unpersist()
+        for frame in (difference, new, current):
+            frame.unpersist()
     return delta_io.commit_metrics(spark, path, before)
 
 
@@ -349,11 +380,7 @@ def partition_columns(spark: SparkSession, path: str) -> list[str]:
     return names
 
 
-def _pin(
-    spark: SparkSession, lakehouse: Lakehouse, table: Table, pinned: dict[str, Source]
-) -> Source:
-    if table.name in pinned:
-        return pinned[table.name]
+def _pin(spark: SparkSession, lakehouse: Lakehouse, table: Table) -> Source:
     path = lakehouse.table_path(Layer.SILVER, table.name)
     if not delta_io.is_delta(spark, path):
         raise GoldError(f"silver table {table.name!r} not found at {path}; run silver first")
@@ -362,7 +389,6 @@ def _pin(
     missing = set(table.column_names) - set(source.read(spark).columns)
     if missing:
         raise GoldError(f"silver table {table.name!r} at {path} lacks columns {sorted(missing)}")
-    pinned[table.name] = source
     return source
 
 
@@ -380,7 +406,8 @@ def _describe(metrics: dict[str, int]) -> str:
 
 
 def _all(conditions: list[Column]) -> Column:
-    return reduce(lambda a, b: a & b, conditions)
+    """AND of ``conditions``; TRUE when there are none (a mart whose grain is one row)."""
+    return reduce(lambda a, b: a & b, conditions, F.lit(True))
 
 
 def _summary(error: BaseException) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,16 +45,20 @@ def with_metadata(df: DataFrame) -> DataFrame:
 
 
 def write_silver(spark: SparkSession, lakehouse: Lakehouse, silver: dict[str, list[Row]]) -> None:
-    """Create (or replace) each silver table with CDF enabled."""
-    for name, rows in silver.items():
+    """Create (or replace) each silver table with CDF enabled (tables written concurrently)."""
+
+    def write(name: str) -> None:
         (
-            with_metadata(frame(spark, name, rows))
+            with_metadata(frame(spark, name, silver[name]))
             .coalesce(1)
             .write.format("delta")
             .mode("overwrite")
             .option("delta.enableChangeDataFeed", "true")
             .save(lakehouse.table_path(Layer.SILVER, name))
         )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, silver))
 
 
 def apply(

@@ -1,0 +1,397 @@
+"""Incremental gold refresh: equal to a full recompute, scoped writes, no-op reruns, recovery."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from medallion import delta_io
+from medallion.gold import Changes, conform, marts, run_gold
+from medallion.gold import runner as gold_runner
+from medallion.gold.state import state_path
+from medallion.layout import Lakehouse, Layer
+from medallion.results import Status, TableResult
+from medallion.spec import DOMAIN, Column, Domain, GoldModel
+from tests.medallion.gold_support import (
+    apply,
+    frames,
+    random_silver,
+    read_rows,
+    rows_of,
+    write_silver,
+)
+from tests.reference import gold_reference as reference
+
+pytestmark = pytest.mark.spark
+
+MODELS = [m.name for m in DOMAIN.gold_models]
+
+
+class Silver:
+    """Silver tables kept twice: as Delta tables (what gold reads) and as Python rows (what the
+    reference reads); every change is applied to both."""
+
+    def __init__(self, spark: SparkSession, lakehouse: Lakehouse, rows: dict[str, list[dict]]):
+        self.spark, self.lakehouse = spark, lakehouse
+        self.rows = copy.deepcopy(rows)
+        write_silver(spark, lakehouse, self.rows)
+
+    def key(self, table: str) -> str:
+        return DOMAIN.table(table).primary_key[0]
+
+    def get(self, table: str, key: Any) -> dict:
+        return next(r for r in self.rows[table] if r[self.key(table)] == key)
+
+    def change(self, table: str, upserts: Sequence[dict] = (), deletes: Sequence[Any] = ()) -> None:
+        """One silver commit on ``table``: upsert whole rows, delete keys."""
+        self.commit({table: (upserts, deletes)})
+
+    def update(self, table: str, key: Any, **values: Any) -> None:
+        self.change(table, [{**self.get(table, key), **values}])
+
+    def commit(self, changes: dict[str, tuple[Sequence[dict], Sequence[Any]]]) -> None:
+        """One commit per table, the tables written concurrently."""
+        for table, (upserts, deletes) in changes.items():
+            key = self.key(table)
+            replaced = {r[key] for r in upserts} | set(deletes)
+            self.rows[table] = [r for r in self.rows[table] if r[key] not in replaced]
+            self.rows[table] += [dict(r) for r in upserts]
+
+        def write(table: str) -> None:
+            apply(self.spark, self.lakehouse, table, *changes[table])
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(write, changes))
+
+
+def gold_version(spark: SparkSession, lakehouse: Lakehouse, model: str) -> int:
+    return delta_io.table_state(spark, lakehouse.table_path(Layer.GOLD, model)).version
+
+
+def assert_ok(results: list[TableResult]) -> dict[str, str]:
+    """The results' messages by mart, after checking that none failed."""
+    assert [r.status for r in results if r.failed] == [], [r.messages for r in results]
+    return {r.table: " ".join(r.messages) for r in results}
+
+
+def assert_gold_equals_reference(silver: Silver, models: Sequence[str] = MODELS) -> None:
+    for name in models:
+        gold = read_rows(silver.spark, silver.lakehouse.table_path(Layer.GOLD, name))
+        assert gold == reference.mart(name, silver.rows), name
+
+
+def assert_gold_equals_full_recompute(silver: Silver) -> None:
+    """Gold equals the transforms run on the whole of silver (as Delta holds it)."""
+    spark, lakehouse = silver.spark, silver.lakehouse
+    tables = {
+        t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
+        for t in DOMAIN.tables
+    }
+    for model in DOMAIN.gold_models:
+        full = conform(getattr(marts, model.name)(**{s: tables[s] for s in model.sources}), model)
+        assert read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name)) == rows_of(full)
+
+
+def completed_sales_with_items(silver: Silver) -> list[dict]:
+    sold = {i["sale_id"] for i in silver.rows["sales_items"]}
+    return [
+        s
+        for s in silver.rows["sales"]
+        if s["status"] == "completed" and s["sale_id"] in sold and s["sale_ts"] is not None
+    ]
+
+
+def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: Path) -> None:
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, random_silver(5))
+    first = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    assert all("full recompute" in m for m in first.values()), first
+    assert_gold_equals_reference(silver)
+
+    # 1. a new sale with items, a sale moved to another date and client, a sale deleted, an
+    #    item changed, an item deleted, a client added and one deleted
+    moved, deleted = completed_sales_with_items(silver)[:2]
+    item, dropped = silver.rows["sales_items"][:2]
+    silver.commit(
+        {
+            "sales": (
+                [
+                    {"sale_id": 1001, "client_id": 1, "sales_person_id": 1, "status": "completed",
+                     "sale_ts": datetime(2024, 2, 10, 12, 0), "total_amount": D("1.00")},
+                    {**moved, "sale_ts": moved["sale_ts"] + timedelta(days=3),
+                     "client_id": (moved["client_id"] or 0) % 8 + 1},
+                ],
+                [deleted["sale_id"]],
+            ),
+            "sales_items": (
+                [
+                    {"sale_item_id": 5001, "sale_id": 1001, "product_id": 2, "quantity": 3,
+                     "unit_price": D("0.35"), "discount": D("0.050")},
+                    {**item, "quantity": item["quantity"] + 1},
+                ],
+                [dropped["sale_item_id"]],
+            ),
+            "clients": ([{"client_id": 50, "name": "new", "email": "n@x.io"}], [2]),
+        }
+    )  # fmt: skip
+    step1 = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    assert all(m.startswith("incremental") for m in step1.values() if "up to date" not in m)
+    assert_gold_equals_reference(silver)
+
+    # 2. dimensions move: a product's category, a person's region, an employee's month (and
+    #    one employee leaves), an address's client and primary flag; a sale is cancelled
+    product = silver.rows["products"][0]
+    employee = next(e for e in silver.rows["employees"] if e["reference_date"] is not None)
+    gone = silver.rows["employees"][-1]
+    assert gone is not employee
+    cancelled = completed_sales_with_items(silver)[0]
+    silver.commit(
+        {
+            "products": ([{**product, "category": "toys"}], []),
+            "sales_people": ([{**silver.get("sales_people", 1), "region": "east"}], []),
+            "employees": (
+                [{**employee, "reference_date": date(2024, 5, 31)}],
+                [gone["employee_id"]],
+            ),
+            "client_addresses": (
+                [{**silver.get("client_addresses", 1), "client_id": 3, "is_primary": True}],
+                [],
+            ),
+            "sales": ([{**cancelled, "status": "cancelled"}], []),
+        }
+    )
+    step2 = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    assert all(m.startswith("incremental") for m in step2.values()), step2
+    assert_gold_equals_reference(silver)
+    assert_gold_equals_full_recompute(silver)
+
+    # 3. nothing new: nothing is read, no gold version, no state written
+    versions = {m: gold_version(spark, lakehouse, m) for m in MODELS}
+    states = {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS}
+    rerun = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    assert all("up to date" in m for m in rerun.values()), rerun
+    assert {m: gold_version(spark, lakehouse, m) for m in MODELS} == versions
+    assert {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS} == states
+
+
+def day_sales() -> dict[str, list[dict]]:
+    """Sales 1, 2 on 2024-01-30, 11, 12 on 01-31, 21, 22 on 02-01; one item each (same id),
+    of product 1 (books) for odd ids and 2 (games) for even ones."""
+    days = [datetime(2024, 1, 30, 9), datetime(2024, 1, 31, 9), datetime(2024, 2, 1, 9)]
+    sales = [
+        {"sale_id": 10 * d + n, "client_id": n, "sales_person_id": n, "sale_ts": ts,
+         "status": "completed", "total_amount": D("0.00")}
+        for d, ts in enumerate(days) for n in (1, 2)
+    ]  # fmt: skip
+    items = [
+        {"sale_item_id": s["sale_id"], "sale_id": s["sale_id"], "product_id": s["client_id"],
+         "quantity": 1, "unit_price": D("2.50"), "discount": D("0")}
+        for s in sales
+    ]  # fmt: skip
+    return {
+        "sales": sales,
+        "sales_items": items,
+        "products": [
+            {"product_id": 1, "name": "a", "category": "books", "unit_price": D("2.50")},
+            {"product_id": 2, "name": "b", "category": "games", "unit_price": D("2.50")},
+        ],
+    }
+
+
+def test_sales_daily_scoped_writes_and_recovery(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One mart through its life: scoped writes, changes it does not read, a crash between
+    the gold commit and the state, a lost state, a lost change feed, a corrupt state."""
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, day_sales())
+    path = lakehouse.table_path(Layer.GOLD, "sales_daily")
+
+    def refresh() -> str:
+        return assert_ok(run_gold(spark, lakehouse, DOMAIN, ["sales_daily"]))["sales_daily"]
+
+    def version() -> int:
+        return gold_version(spark, lakehouse, "sales_daily")
+
+    refresh()
+
+    # a change on one date rewrites that date's row only
+    before = version()
+    silver.update("sales_items", 11, quantity=3)  # sale 11: 2024-01-31, books
+    message = refresh()
+    assert "1 sale_date values (2024-01-31)" in message
+    assert "0 rows inserted, 1 updated, 0 deleted" in message
+    assert version() == before + 1
+    feed = (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", version())
+        .load(path)
+    )
+    changed = sorted((r.sale_date, r.category, r._change_type, r.units) for r in feed.collect())
+    jan31 = date(2024, 1, 31)
+    assert changed == [
+        (jan31, "books", "update_postimage", 3),
+        (jan31, "books", "update_preimage", 1),
+    ]
+    log = Path(path) / "_delta_log" / f"{version():020d}.json"
+    actions = [json.loads(line) for line in log.read_text().splitlines()]
+    removed = [a["remove"]["path"] for a in actions if "remove" in a]
+    assert removed and all(p.startswith("sale_month=2024-01-01/") for p in removed)
+    assert_gold_equals_reference(silver, ["sales_daily"])
+
+    # changes to columns the mart does not read: no gold commit, the state moves on
+    before = version()
+    silver.update("sales", 1, total_amount=D("99.00"))
+    silver.update("products", 1, unit_price=D("3.00"), name="renamed")
+    assert "touch no gold row" in refresh()
+    assert version() == before
+    stored = json.loads(Path(state_path(lakehouse.gold, "sales_daily")).read_text())
+    sales = delta_io.table_state(spark, lakehouse.table_path(Layer.SILVER, "sales"))
+    assert stored["sources"]["sales"]["version"] == sales.version
+
+    # a crash after the gold commit, before the state is saved
+    def crash(*_: object) -> None:
+        raise OSError("killed")
+
+    silver.update("sales", 1, sale_ts=datetime(2024, 2, 1, 18))  # 01-30 -> 02-01
+    with monkeypatch.context() as patch:
+        patch.setattr(gold_runner, "save_state", crash)
+        (result,) = run_gold(spark, lakehouse, DOMAIN, ["sales_daily"])
+    assert result.status is Status.FAILED and "killed" in result.messages[-1]
+    assert version() == before + 1  # gold was written
+    silver.update("sales_items", 21, quantity=2)
+    # the crashed run's changes are read again: 2024-01-30 is where sale 1 was
+    assert "2 sale_date values (2024-01-30, 2024-02-01)" in refresh()
+    assert_gold_equals_reference(silver, ["sales_daily"])
+
+    # state gone, silver unchanged: recomputed in full; nothing differs, so nothing written
+    before = version()
+    os.remove(state_path(lakehouse.gold, "sales_daily"))
+    message = refresh()
+    assert "full recompute: no readable record" in message and "no gold row changed" in message
+    assert version() == before
+
+    # the change feed of the range removed (as VACUUM does after the retention)
+    silver.update("sales", 12, status="cancelled")
+    silver.update("products", 2, category="toys")
+    shutil.rmtree(Path(lakehouse.table_path(Layer.SILVER, "sales")) / "_change_data")
+    assert "full recompute: the changes of silver 'sales'" in refresh()
+    assert_gold_equals_reference(silver, ["sales_daily"])
+
+    # a corrupt state is a lost one
+    Path(state_path(lakehouse.gold, "sales_daily")).write_text('{"format": 1, "mod')
+    assert "full recompute: no readable record" in refresh()
+
+
+def test_missing_silver_fails_that_mart_only(spark: SparkSession, tmp_path: Path) -> None:
+    lakehouse = Lakehouse.at(str(tmp_path))
+    write_silver(spark, lakehouse, {"employees": random_silver(1)["employees"]})
+    results = {
+        r.table: r for r in run_gold(spark, lakehouse, DOMAIN, ["sales_daily", "avg_salary_by_age"])
+    }
+    failed = results["sales_daily"]
+    assert failed.status is Status.FAILED
+    assert (
+        "'sales_daily'" in failed.messages[0]
+        and "silver table 'sales' not found" in failed.messages[0]
+    )
+    assert results["avg_salary_by_age"].status is Status.OK
+
+
+# --- a mart declared by a user: the runner needs nothing else ------------------------------
+
+
+def units_by_product(sales_items: DataFrame) -> DataFrame:
+    return sales_items.groupBy("product_id").agg(F.sum("quantity").cast("bigint").alias("units"))
+
+
+def units_by_product_scope(changes: Changes) -> DataFrame:
+    return changes.images("sales_items", "product_id", "quantity").select("product_id")
+
+
+def items_count(sales_items: DataFrame) -> DataFrame:  # no scope function: always in full
+    return sales_items.agg(F.count(F.lit(1)).alias("items"))
+
+
+def test_a_declared_mart_with_its_scope_function_is_incremental(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    here = __name__
+    domain = Domain(
+        tables=DOMAIN.tables,
+        gold_models=(
+            GoldModel(
+                name="units_by_product",
+                transform=f"{here}:units_by_product",
+                sources=("sales_items",),
+                grain=("product_id",),
+                columns=(Column("product_id", "bigint"), Column("units", "bigint")),
+            ),
+            GoldModel(
+                name="items_count",
+                transform=f"{here}:items_count",
+                sources=("sales_items",),
+                grain=(),
+                columns=(Column("items", "bigint"),),
+            ),
+        ),
+    )
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, {"sales_items": day_sales()["sales_items"]})
+    assert_ok(run_gold(spark, lakehouse, domain))
+    silver.update("sales_items", 11, quantity=5)
+    silver.change("sales_items", deletes=[22])
+    messages = assert_ok(run_gold(spark, lakehouse, domain))
+    assert messages["units_by_product"].startswith("incremental: 2 product_id values (1, 2)")
+    assert messages["items_count"].startswith("full recompute: no scope function")
+    units = read_rows(spark, lakehouse.table_path(Layer.GOLD, "units_by_product"))
+    assert units == [(1, 7), (2, 2)]
+    assert read_rows(spark, lakehouse.table_path(Layer.GOLD, "items_count")) == [(5,)]
+
+
+def test_scope_of_a_product_moving_category_is_every_date_it_sold(spark: SparkSession) -> None:
+    silver = frames(spark, day_sales())
+    products = silver["products"]
+    feed = (
+        products.filter("product_id = 2")
+        .select(
+            "*",
+            F.lit("update_preimage").alias("_change_type"),
+            F.lit(3).cast("bigint").alias("_commit_version"),
+        )
+        .unionByName(
+            products.filter("product_id = 2")
+            .withColumn("category", F.lit("toys"))
+            .select(
+                "*",
+                F.lit("update_postimage").alias("_change_type"),
+                F.lit(3).cast("bigint").alias("_commit_version"),
+            )
+        )
+    )
+    empty = {
+        name: df.limit(0).select(
+            "*", F.lit("").alias("_change_type"), F.lit(0).cast("bigint").alias("_commit_version")
+        )
+        for name, df in silver.items()
+    }
+    changes = Changes(
+        changed={**empty, "products": feed},
+        current=silver,
+        keys={t.name: t.primary_key for t in DOMAIN.tables},
+    )
+    scope = sorted(r.sale_date for r in marts.sales_daily_scope(changes).collect())
+    assert scope == [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1)]
