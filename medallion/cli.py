@@ -148,9 +148,24 @@ def cmd_maintain(args: argparse.Namespace) -> int:
         retention_hours=args.retention_hours,
         force=args.force,
     )
-    for result in results:
-        print(result)
-    return 0
+    rows = [
+        (
+            r.layer,
+            r.table,
+            r.status,
+            r.files_before,
+            r.files_after,
+            r.stored_before,
+            r.stored_after,
+        )
+        for r in results
+    ]
+    headers = ("layer", "table", "status", "active files before", "after")
+    print(format_table((*headers, "stored files before", "after"), rows))
+    for r in results:
+        for message in r.messages:
+            print(f"  {r.layer}.{r.table}: {message}")
+    return 1 if any(r.failed for r in results) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
