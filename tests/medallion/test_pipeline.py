@@ -137,3 +137,19 @@ def test_example_notebook_runs(pipeline_run: PipelineRun) -> None:
         del os.environ["MEDALLION_LAKEHOUSE"]
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
     assert "rows that differ from gold.sales_daily: 0" in outputs
+
+
+def test_cli_status_and_show(pipeline_run: PipelineRun, capsys: pytest.CaptureFixture[str]) -> None:
+    from medallion.cli import main
+
+    root = str(Path(pipeline_run.lakehouse.landing).parent)
+    assert main(["status", "--lakehouse", root]) == 0
+    status = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert set(status) >= {"bronze.sales", "silver.sales", "gold.sales_daily"}
+    assert int(status["silver.sales_items"][-1]) > 0, "quarantined rows are shown"
+
+    assert main(["show", "gold.customer_value", "-n", "3", "--lakehouse", root]) == 0
+    shown = capsys.readouterr().out
+    assert "lifetime_net_revenue" in shown and "only showing top 3 rows" in shown
+    assert main(["show", "platinum.sales", "--lakehouse", root]) == 2
+    assert "<bronze|silver|gold>.<table>" in capsys.readouterr().err
