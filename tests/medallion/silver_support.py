@@ -123,8 +123,10 @@ def silver_sources(spark: SparkSession, lakehouse: Lakehouse, table: Table) -> d
 def quarantined(spark: SparkSession, lakehouse: Lakehouse, table: Table) -> dict[Any, Any]:
     """(file key, row) -> (first rule, all rules) of every quarantined row.
 
-    Fails if a bronze row is quarantined twice.
+    Fails if a bronze row is quarantined twice. Empty while the quarantine does not exist.
     """
+    if not DeltaTable.isDeltaTable(spark, lakehouse.table_path("silver", table.quarantine_name)):
+        return {}
     df = read(spark, lakehouse, table.quarantine_name)
     rows = df.select("_file_key", "_row", "_rule", "_rules").collect()
     found = {(r[0], r[1]): (r[2], tuple(r[3])) for r in rows}

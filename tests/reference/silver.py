@@ -31,8 +31,8 @@ _DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _DECIMAL_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[ T].*)?$")
 _TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?"
+    r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?)?)?"
     r"(Z|[+-]\d{2}:?\d{2})?$"
 )
 _TRUE = {"t", "true", "y", "yes", "1"}
@@ -94,7 +94,7 @@ def cast_date(text: str) -> date | None:
 
 
 def cast_timestamp(text: str) -> datetime | None:
-    """A timestamp in UTC (naive), as Spark reads ``yyyy-MM-dd[ HH:mm[:ss[.f]]][zone]``."""
+    """A timestamp in UTC (naive), as Spark reads ``yyyy[-MM[-dd[ HH:mm[:ss[.f]]]]][zone]``."""
     match = _TIMESTAMP.match(text)
     if not match:
         return None
@@ -102,8 +102,8 @@ def cast_timestamp(text: str) -> datetime | None:
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         value = datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            micros,
+            int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+            int(second or 0), micros,
         )  # fmt: skip
     except ValueError:
         return None
