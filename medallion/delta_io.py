@@ -25,10 +25,19 @@ TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 CDF_PROPERTY = "delta.enableChangeDataFeed"
 
+#: How Spark and Delta report a data file that no longer exists.
+_MISSING_FILE_MARKERS = ("FileNotFoundException", "FILE_NOT_EXIST", "DELTA_FILE_NOT_FOUND")
 MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
 
 # Session settings are session-wide: one write that changes them at a time per session.
-_SETTINGS_LOCK = threading.Lock()
+_LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _session_lock(spark: SparkSession) -> threading.Lock:
+    key = int(spark._jsparkSession.hashCode())
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,12 @@ def read_appended(spark: SparkSession, path: str, after: int | None, until: int)
     return read_table(spark, path, until)
 
 
+def is_missing_file(error: BaseException) -> bool:
+    """True when a read failed because a data file is gone (e.g. removed by VACUUM)."""
+    text = str(error)
+    return any(marker in text for marker in _MISSING_FILE_MARKERS)
+
+
 def ensure_table(
     spark: SparkSession,
     path: str,
@@ -223,7 +238,7 @@ def append_new(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str
 @contextmanager
 def _session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
     """Set session settings for the block only (one such block at a time per session)."""
-    with _SETTINGS_LOCK:
+    with _session_lock(spark):
         for key, value in settings.items():
             spark.conf.set(key, value)
         try:

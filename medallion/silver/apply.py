@@ -20,8 +20,10 @@ bronze version reads and writes nothing.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -30,7 +32,7 @@ from pyspark.sql import functions as F
 from medallion import delta_io
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
-from medallion.silver.quality import CORRUPT_RECORD, Check, checks
+from medallion.silver.quality import CORRUPT_RECORD, Check, any_of, checks
 from medallion.silver.transforms import (
     QUARANTINED,
     RULE,
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 
 #: Default of ``max_bad_ratio``: a table fails when more of its incoming rows are quarantined.
 MAX_BAD_RATIO = 0.05
+#: Tables applied at the same time by default: their small Delta commits and jobs overlap.
+PARALLELISM = 4
+PARALLELISM_ENV = "MEDALLION_SILVER_PARALLELISM"
 #: Folder below the silver root for state that consumers never read.
 STATE_DIR = "_state"
 SILVER_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
@@ -122,7 +127,7 @@ class BatchStats:
 def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
     """Count rows, files, quarantined rows, deletes and rule failures of a checked batch."""
     found = checks(table, corrupt_record=CORRUPT_RECORD in batch.columns)
-    structural_ok = ~_any([c.failed for c in found if c.structural])
+    structural_ok = ~any_of([c.failed for c in found if c.structural])
     quarantining = [c for c in found if c.structural or c.action is RuleAction.QUARANTINE]
 
     def count(condition: Column, name: str) -> Column:
@@ -155,13 +160,6 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
         failing=counts("f", fail),
         warned=counts("w", warn),
     )
-
-
-def _any(conditions: list[Column]) -> Column:
-    result = conditions[0]
-    for condition in conditions[1:]:
-        result = result | condition
-    return result
 
 
 def _key_condition(table: Table) -> str:
@@ -281,9 +279,16 @@ def apply_table(
     if absent:
         result.warn(f"{where}: declared column(s) {', '.join(absent)} absent from bronze, NULL")
 
-    batch = raw.transform(with_typed, table).transform(with_checks, table).persist()
+    batch, stats = _checked_batch(raw, table, missing_ok=applied is not None)
+    if stats is None:  # files of those bronze versions are gone: apply the whole table again
+        result.warn(
+            f"{where}: bronze files added after version {applied} are gone (vacuumed); "
+            "applying the whole bronze table again"
+        )
+        full = delta_io.read_table(spark, paths.bronze, bronze.version)
+        batch, stats = _checked_batch(full, table, missing_ok=False)
+        assert stats is not None  # missing_ok=False raises instead
     try:
-        stats = batch_stats(batch, table)
         result.rows_in, result.files = stats.rows, stats.files
         if _quality_failed(result, stats, table, max_bad_ratio):
             return result
@@ -311,6 +316,23 @@ def apply_table(
     return result
 
 
+def _checked_batch(
+    raw: DataFrame, table: Table, *, missing_ok: bool
+) -> tuple[DataFrame, BatchStats | None]:
+    """Type and check bronze rows, cache and count them.
+
+    With ``missing_ok``, a read that fails because data files are gone returns no stats.
+    """
+    batch = raw.transform(with_typed, table).transform(with_checks, table).persist()
+    try:
+        return batch, batch_stats(batch, table)
+    except Exception as error:
+        batch.unpersist()
+        if missing_ok and delta_io.is_missing_file(error):
+            return batch, None
+        raise
+
+
 def _quality_failed(result: TableResult, stats: BatchStats, table: Table, limit: float) -> bool:
     """Fail the table for a ``fail`` rule or too many quarantined rows; True if it failed."""
     where = f"silver.{table.name}"
@@ -326,6 +348,14 @@ def _quality_failed(result: TableResult, stats: BatchStats, table: Table, limit:
     return result.failed
 
 
+def parallelism() -> int:
+    """How many tables a silver run applies at a time (``$MEDALLION_SILVER_PARALLELISM``)."""
+    value = os.environ.get(PARALLELISM_ENV, str(PARALLELISM))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{PARALLELISM_ENV} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def run_silver(
     spark: SparkSession,
     lakehouse: Lakehouse,
@@ -334,16 +364,28 @@ def run_silver(
     *,
     max_bad_ratio: float = MAX_BAD_RATIO,
 ) -> list[TableResult]:
-    """Apply every table (or the named ones); a failing table never stops the others."""
+    """Apply every table (or the named ones); a failing table never stops the others.
+
+    Up to ``$MEDALLION_SILVER_PARALLELISM`` (default 4) tables are applied at a time, each in
+    its own session (sharing the SparkContext) so that one table's session settings never
+    reach another's writes.
+    """
     if not 0 <= max_bad_ratio <= 1:
         raise ValueError(f"max_bad_ratio must be between 0 and 1, got {max_bad_ratio}")
-    results = []
-    for table in domain.tables if tables is None else [domain.table(t) for t in tables]:
+    specs = list(domain.tables) if tables is None else [domain.table(t) for t in tables]
+    workers = max(1, min(parallelism(), len(specs)))
+
+    def apply_one(table: Table) -> TableResult:
+        session = spark if workers == 1 else spark.newSession()
         try:
-            results.append(apply_table(spark, lakehouse, table, max_bad_ratio=max_bad_ratio))
+            return apply_table(session, lakehouse, table, max_bad_ratio=max_bad_ratio)
         except Exception as error:  # one table's failure is reported, the others still run
             log.exception("silver.%s failed", table.name)
             failed = TableResult(layer=Layer.SILVER, table=table.name, status=Status.FAILED)
             failed.messages.append(f"silver.{table.name}: {type(error).__name__}: {error}")
-            results.append(failed)
-    return results
+            return failed
+
+    if workers == 1:
+        return [apply_one(table) for table in specs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="silver") as pool:
+        return list(pool.map(apply_one, specs))

@@ -87,7 +87,7 @@ def checks(table: Table, *, corrupt_record: bool = False) -> list[Check]:
         Check(
             PK_NOT_NULL,
             quarantine,
-            _any(pk_null),
+            any_of(pk_null),
             F.concat(F.concat_ws(", ", *null_names), F.lit(" is NULL (primary key)")),
             True,
         )
@@ -147,7 +147,8 @@ def checks(table: Table, *, corrupt_record: bool = False) -> list[Check]:
     return found
 
 
-def _any(conditions: list[Column]) -> Column:
+def any_of(conditions: list[Column]) -> Column:
+    """TRUE when any condition is."""
     result = conditions[0]
     for condition in conditions[1:]:
         result = result | condition

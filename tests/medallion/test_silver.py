@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from medallion.layout import Lakehouse
 from medallion.results import Status, TableResult
@@ -344,3 +344,42 @@ def test_new_upstream_column_is_ignored_and_reported(
     detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
     assert detail["partitionColumns"] == ["region"]
     assert detail["properties"]["delta.enableChangeDataFeed"] == "true"
+
+
+def read_bronze(spark: SparkSession, path: str) -> DataFrame:
+    return spark.read.format("delta").load(path)
+
+
+def test_vacuumed_bronze_files_are_reapplied_from_the_snapshot(
+    spark: SparkSession, lakehouse: Lakehouse
+) -> None:
+    """Silver stalled while bronze was compacted and vacuumed: its change feed is gone."""
+    append_bronze(spark, lakehouse, ITEMS, FULL_LOAD)
+    run_silver(spark, lakehouse, DOMAIN)
+    append_bronze(spark, lakehouse, ITEMS, CDC)
+    append_bronze(spark, lakehouse, ITEMS, LATE_CHANGES)
+    bronze = lakehouse.table_path("bronze", ITEMS.name)
+    spark.sql(f"OPTIMIZE delta.`{bronze}`")
+    # What VACUUM does once the retention has passed: delete the files no longer referenced.
+    live = {Path(uri.removeprefix("file:")).name for uri in read_bronze(spark, bronze).inputFiles()}
+    removed = [p for p in Path(bronze).glob("*.parquet") if p.name not in live]
+    assert removed
+    for path in removed:
+        path.unlink()
+
+    [result] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=0.5)
+    assert not result.failed
+    assert any("are gone (vacuumed)" in m for m in result.messages), result.messages
+    expected = expected_silver(ITEMS, ALL_CHANGES)
+    assert silver_rows(spark, lakehouse, ITEMS) == expected.rows(ITEMS.column_names)
+    assert quarantined(spark, lakehouse, ITEMS) == expected.quarantine
+
+
+def test_parallelism_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medallion.silver.apply import PARALLELISM_ENV, parallelism
+
+    monkeypatch.setenv(PARALLELISM_ENV, "2")
+    assert parallelism() == 2
+    monkeypatch.setenv(PARALLELISM_ENV, "0")
+    with pytest.raises(ValueError, match=PARALLELISM_ENV):
+        parallelism()
