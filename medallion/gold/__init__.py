@@ -18,11 +18,10 @@ from medallion.gold.marts import (
     sales_person_monthly,
     sales_person_monthly_scope,
 )
-from medallion.gold.runner import MAX_SCOPE_VALUES, GoldError, conform, merge, refresh, run_gold
+from medallion.gold.runner import GoldError, conform, merge, refresh, run_gold
 from medallion.gold.scope import Scope
 
 __all__ = [
-    "MAX_SCOPE_VALUES",
     "Changes",
     "GoldError",
     "Scope",

@@ -8,18 +8,18 @@ For each :class:`~medallion.spec.GoldModel` the runner, driven only by the decla
 3. reads each changed source's Change Data Feed since the consumed version and calls the mart's
    scope function (``<transform>_scope``, see :mod:`medallion.gold.marts`) for the gold column
    values the changes touch;
-4. recomputes the transform for those values only (a filter on its output that Spark pushes
-   down to the silver scans) and replaces them in gold with one MERGE: changed rows updated,
-   new ones inserted, rows of the scope that no longer exist deleted; rows outside the scope
-   and unchanged rows are not rewritten;
+4. recomputes the transform for those values only (a semi-join of its output with the scope,
+   which Spark pushes below the aggregates towards the silver scans) and replaces them in gold
+   with one MERGE of the difference: changed rows updated, new ones inserted, rows of the
+   scope that no longer exist deleted; rows outside the scope and unchanged rows are not
+   rewritten, and a recompute that changes nothing commits nothing;
 5. records the consumed versions, after the gold commit.
 
 A full recompute (same MERGE without the scope, or a fresh write when the gold table is missing
 or its columns or partitioning differ from the declaration) happens on the first run, without a
 readable state, when a silver or gold table was recreated, when the change feed of the range is
-no longer available (log cleanup, VACUUM, CDF enabled late), when the mart has no scope function,
-or when the scope exceeds :data:`MAX_SCOPE_VALUES`. Either way the result equals a full
-recompute from the pinned silver versions.
+no longer available (log cleanup, VACUUM, CDF enabled late), or when the mart has no scope
+function. Either way the result equals a full recompute from the pinned silver versions.
 """
 
 from __future__ import annotations
@@ -45,9 +45,6 @@ from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.spec import Domain, GoldModel, Table
 
-#: Above this many scope values a run recomputes the whole mart (still writing only the rows
-#: that differ): the scope becomes a literal filter, which must stay small.
-MAX_SCOPE_VALUES = 20_000
 #: Table properties of every gold table: consumers can follow gold's own changes.
 GOLD_PROPERTIES = {delta_io.CDF_PROPERTY: "true"}
 SCOPE_SUFFIX = "_scope"
@@ -165,8 +162,8 @@ def refresh(
         new = conform(transform(**inputs), model)
         metrics = _write_full(spark, gold_path, new, model, recreate=gold is None)
         result.messages.append(f"full recompute: {reason}; {_describe(metrics)}")
-    elif scope is not None and scope.values:
-        new = conform(transform(**inputs), model).filter(scope.condition())
+    elif scope is not None and scope.size:
+        new = scope.restrict(conform(transform(**inputs), model))
         metrics = merge(spark, gold_path, new, model, scope)
         result.messages.append(f"incremental: {scope.describe()}; {_describe(metrics)}")
     else:
@@ -216,51 +213,66 @@ def merge(
 ) -> dict[str, int]:
     """Make the gold rows of ``scope`` (all rows when None) equal ``new``, in one commit.
 
-    The difference is computed first, against the gold rows of the scope (read with the scope
-    as a literal filter, so Delta skips the files outside it): rows of ``new`` that gold does
-    not hold identically (inserts and updates, matched on the grain, NULL-safe) and gold rows
-    whose grain ``new`` no longer has (deletes). Only that difference goes into the MERGE, so
-    Delta rewrites only the files holding a row that changes, and an unchanged recompute
-    commits nothing. Returns the commit's operation metrics (empty when nothing changed).
+    The difference is computed first, against the gold rows of the scope: rows of ``new`` that
+    gold does not hold identically (inserts and updates, matched on the grain, NULL-safe) and
+    gold rows whose grain ``new`` no longer has (deletes). Only that difference goes into the
+    MERGE, so Delta rewrites only the files holding a row that changes, and an unchanged
+    recompute commits nothing. Returns the commit's operation metrics (empty when nothing
+    changed).
     """
     before = delta_io.table_state(spark, path).version
     current = delta_io.read_table(spark, path)
     if scope is not None:
-        current = current.filter(scope.condition())
-    # Each side feeds two anti-joins: compute each once.
-    new = new.persist(StorageLevel.MEMORY_AND_DISK)
-    current = current.persist(StorageLevel.MEMORY_AND_DISK)
+        current = scope.restrict(current)
+    # A local checkpoint runs with adaptive execution (a cached plan would not) and gives the
+    # MERGE a small, fixed source.
+    difference = compare(new, current, model).localCheckpoint(eager=True)
+    if difference.isEmpty():
+        return {}
     columns = model.column_names
-    same_row = _all([current[c].eqNullSafe(new[c]) for c in columns])
-    same_grain = _all([current[c].eqNullSafe(new[c]) for c in model.grain])
-    upserts = new.join(current, same_row, "left_anti")
-    deletes = current.join(new, same_grain, "left_anti")
-    difference = (
-        upserts.withColumn(DELETE, F.lit(False))
-        .unionByName(deletes.withColumn(DELETE, F.lit(True)))
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    on = _all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain])
+    values = [c for c in columns if c not in model.grain]
+    builder = (
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(difference.alias("s"), on)
+        .whenMatchedDelete(condition=F.col(f"s.{DELETE}"))
     )
-    try:
-        if difference.count() == 0:  # also fills the cache the MERGE reads
-            return {}
-        grain = _all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain])
-        on = grain if scope is None else grain & scope.condition("t")
-        values = [c for c in columns if c not in model.grain]
-        builder = (
-            DeltaTable.forPath(spark, path)
-            .alias("t")
-            .merge(difference.alias("s"), on)
-            .whenMatchedDelete(condition=F.col(f"s.{DELETE}"))
-        )
-        if values:
-            builder = builder.whenMatchedUpdate(set={c: F.col(f"s.{c}") for c in values})
-        builder.whenNotMatchedInsert(
-            condition=~F.col(f"s.{DELETE}"), values={c: F.col(f"s.{c}") for c in columns}
-        ).execute()
-    finally:
-        for frame in (difference, new, current):
-            frame.unpersist()
+    if values:
+        builder = builder.whenMatchedUpdate(set={c: F.col(f"s.{c}") for c in values})
+    builder.whenNotMatchedInsert(
+        condition=~F.col(f"s.{DELETE}"), values={c: F.col(f"s.{c}") for c in columns}
+    ).execute()
     return delta_io.commit_metrics(spark, path, before)
+
+
+def compare(new: DataFrame, current: DataFrame, model: GoldModel) -> DataFrame:
+    """The rows that turn ``current`` into ``new``: the model's columns plus :data:`DELETE`.
+
+    One full outer join on the grain (NULL-safe): a row only in ``new``, or in both with a
+    difference in any column, is an upsert (its ``new`` values); a row only in ``current`` is a
+    delete (its ``current`` values). Identical rows are left out.
+    """
+    columns = model.column_names
+    fresh = new.select(
+        F.lit(True).alias("_in_new"), *[F.col(c).alias(f"_new_{c}") for c in columns]
+    )
+    held = current.select(
+        F.lit(True).alias("_in_old"), *[F.col(c).alias(f"_old_{c}") for c in columns]
+    )
+    joined = fresh.join(
+        held,
+        _all([fresh[f"_new_{c}"].eqNullSafe(held[f"_old_{c}"]) for c in model.grain]),
+        "full_outer",
+    )
+    gone = F.col("_in_new").isNull()
+    differs = F.col("_in_old").isNull() | ~_all(
+        [F.col(f"_new_{c}").eqNullSafe(F.col(f"_old_{c}")) for c in columns]
+    )
+    return joined.filter(gone | differs).select(
+        *[F.when(gone, F.col(f"_old_{c}")).otherwise(F.col(f"_new_{c}")).alias(c) for c in columns],
+        gone.alias(DELETE),
+    )
 
 
 def _write_full(
@@ -324,12 +336,10 @@ def _scope(
                 f"scope function of {model.name!r} returned columns {keys.columns}; they must "
                 f"be columns of the mart ({', '.join(model.column_names)})"
             )
-        scope = Scope.collect(keys)
+        scope = Scope.of(keys)
     finally:
         for feed in feeds.values():
             feed.unpersist()
-    if len(scope) > MAX_SCOPE_VALUES:
-        return None, f"{len(scope)} scope values, above {MAX_SCOPE_VALUES}", read
     return scope, None, read
 
 

@@ -2,66 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+#: Values shown when a scope is described.
+SAMPLE = 5
+#: Up to this many values the scope is broadcast to every join that restricts to it.
+BROADCAST_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The rows whose ``columns`` take one of ``values`` (tuples, NULL-safe)."""
+    """The rows whose ``columns`` take one of the (distinct, materialised) ``keys`` rows.
 
-    columns: tuple[str, ...]
-    values: frozenset[tuple[Any, ...]]
+    The scope stays a DataFrame: it restricts other DataFrames with a NULL-safe semi-join,
+    which Spark pushes below aggregates and joins on those columns, however many values there
+    are (a literal ``IN`` list costs seconds per query beyond a few hundred values).
+    """
+
+    keys: DataFrame
+    size: int
+    sample: tuple[tuple[Any, ...], ...]
 
     @classmethod
-    def collect(cls, keys: DataFrame) -> Scope:
-        """The distinct rows of ``keys`` (a small DataFrame), brought to the driver."""
-        rows = keys.distinct().collect()
-        return cls(tuple(keys.columns), frozenset(tuple(row) for row in rows))
+    def of(cls, keys: DataFrame) -> Scope:
+        """The distinct rows of ``keys``, computed once."""
+        # A local checkpoint, not a cache: a cached plan would run without adaptive execution.
+        distinct = keys.distinct().localCheckpoint(eager=True)
+        size = distinct.count()
+        first = distinct.orderBy(*keys.columns).limit(SAMPLE).collect() if size else []
+        return cls(distinct, size, tuple(tuple(row) for row in first))
 
-    def __len__(self) -> int:
-        return len(self.values)
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.keys.columns)
 
-    def condition(self, qualifier: str = "") -> Column:
-        """True for a row inside the scope; literals only, so Delta can skip files with it."""
-        prefix = f"{qualifier}." if qualifier else ""
-        if not self.values:
-            return F.lit(False)
-        if len(self.columns) == 1:
-            column = F.col(f"{prefix}{self.columns[0]}")
-            present = sorted({v[0] for v in self.values if v[0] is not None})
-            parts = [column.isin(present)] if present else []
-            if any(v[0] is None for v in self.values):
-                parts.append(column.isNull())
-            return reduce(lambda a, b: a | b, parts)
-        rows = sorted(self.values, key=repr)
-        return _any([_row_condition(prefix, self.columns, value) for value in rows])
+    def restrict(self, df: DataFrame) -> DataFrame:
+        """The rows of ``df`` inside the scope."""
+        # Renamed, so that a ``df`` read from the same tables cannot make the condition trivial.
+        keys = self.keys.select([F.col(c).alias(f"_scope_{c}") for c in self.columns])
+        keys = F.broadcast(keys) if self.size <= BROADCAST_LIMIT else keys
+        condition = reduce(
+            lambda a, b: a & b, [df[c].eqNullSafe(keys[f"_scope_{c}"]) for c in self.columns]
+        )
+        return df.join(keys, condition, "left_semi")
 
-    def describe(self, limit: int = 5) -> str:
-        """E.g. ``3 sale_date values (2024-01-02, 2024-01-03, ...)``."""
-        shown = sorted(_show(v) for v in self.values)[:limit]
-        more = ", ..." if len(self.values) > limit else ""
-        return f"{len(self.values)} {', '.join(self.columns)} values ({', '.join(shown)}{more})"
-
-
-def _any(conditions: Sequence[Column]) -> Column:
-    """OR of ``conditions`` as a balanced tree (a long chain would nest thousands deep)."""
-    if len(conditions) == 1:
-        return conditions[0]
-    middle = len(conditions) // 2
-    return _any(conditions[:middle]) | _any(conditions[middle:])
-
-
-def _row_condition(prefix: str, columns: Sequence[str], value: tuple[Any, ...]) -> Column:
-    return reduce(
-        lambda a, b: a & b,
-        [F.col(f"{prefix}{c}").eqNullSafe(F.lit(v)) for c, v in zip(columns, value, strict=True)],
-    )
+    def describe(self) -> str:
+        """E.g. ``3 sale_date values (2024-01-02, 2024-01-03, 2024-01-09)``."""
+        shown = ", ".join(_show(v) for v in self.sample)
+        more = ", ..." if self.size > len(self.sample) else ""
+        return f"{self.size} {', '.join(self.columns)} values ({shown}{more})"
 
 
 def _show(value: tuple[Any, ...]) -> str:

@@ -146,12 +146,9 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
             "clients": ([{"client_id": 50, "name": "new", "email": "n@x.io"}], [2]),
         }
     )  # fmt: skip
-    step1 = assert_ok(run_gold(spark, lakehouse, DOMAIN))
-    assert all(m.startswith("incremental") for m in step1.values() if "up to date" not in m)
-    assert_gold_equals_reference(silver)
 
-    # 2. dimensions move: a product's category, a person's region, an employee's month (and
-    #    one employee leaves), an address's client and primary flag; a sale is cancelled
+    # 2. then dimensions move: a product's category, a person's region, an employee's month
+    #    (and one employee leaves), an address's client and primary flag; a sale is cancelled
     product = silver.rows["products"][0]
     employee = next(e for e in silver.rows["employees"] if e["reference_date"] is not None)
     gone = silver.rows["employees"][-1]
@@ -172,8 +169,9 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
             "sales": ([{**cancelled, "status": "cancelled"}], []),
         }
     )
-    step2 = assert_ok(run_gold(spark, lakehouse, DOMAIN))
-    assert all(m.startswith("incremental") for m in step2.values()), step2
+    # one incremental run reads both commits of sales (and the single ones of the others)
+    refreshed = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    assert all(m.startswith("incremental") for m in refreshed.values()), refreshed
     assert_gold_equals_reference(silver)
     assert_gold_equals_full_recompute(silver)
 
