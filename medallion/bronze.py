@@ -30,6 +30,7 @@ from pyspark.sql.utils import AnalysisException
 from pyspark.sql.window import Window
 
 from medallion import storage
+from medallion.concurrency import map_tables
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
 from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, DMS_COLUMNS, OP_COLUMN, Domain
@@ -260,17 +261,22 @@ def run_bronze(
     batch_id: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[TableResult]:
-    """Ingest every table (or the named ones); a failing table never stops the others."""
+    """Ingest every table (or the named ones); a failing table never stops the others.
+
+    Up to ``$MEDALLION_PARALLELISM`` (default 4) tables are ingested at a time.
+    """
     batch_id = batch_id or new_batch_id()
-    results = []
-    for spec in domain.tables if tables is None else [domain.table(t) for t in tables]:
+
+    def ingest_one(spec: TableSpec) -> TableResult:
         if progress:
             progress(f"bronze.{spec.name}")
         try:
-            results.append(ingest_table(spark, lakehouse, spec, batch_id))
+            return ingest_table(spark, lakehouse, spec, batch_id)
         except Exception as error:  # one table's failure is reported, the others still load
             log.exception("bronze.%s failed", spec.name)
             failed = TableResult(layer=Layer.BRONZE, table=spec.name, status=Status.FAILED)
             failed.messages.append(f"{type(error).__name__}: {error}")
-            results.append(failed)
-    return results
+            return failed
+
+    specs = list(domain.tables) if tables is None else [domain.table(t) for t in tables]
+    return map_tables(ingest_one, specs, name="bronze")

@@ -28,7 +28,6 @@ import importlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import reduce
 
@@ -38,6 +37,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion import delta_io
+from medallion.concurrency import map_tables
 from medallion.gold.changes import CHANGE_TYPE, COMMIT_VERSION, Changes
 from medallion.gold.scope import Scope
 from medallion.gold.state import GoldState, TableVersion, load_state, save_state, state_path
@@ -48,8 +48,6 @@ from medallion.spec import Domain, GoldModel, Table
 #: Table properties of every gold table: consumers can follow gold's own changes.
 GOLD_PROPERTIES = {delta_io.CDF_PROPERTY: "true"}
 SCOPE_SUFFIX = "_scope"
-#: Marts refreshed at the same time by default.
-PARALLELISM = 4
 #: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
 DELETE = "_gold_delete"
 
@@ -102,12 +100,13 @@ def run_gold(
     domain: Domain,
     models: Sequence[str] | None = None,
     *,
-    parallelism: int = PARALLELISM,
+    parallelism: int | None = None,
 ) -> list[TableResult]:
     """Refresh the gold marts (all declared ones, or ``models``); one result per mart.
 
-    Marts are refreshed concurrently, ``parallelism`` at a time (each writes its own table;
-    Spark runs their jobs side by side, which hides the per-job latency of small refreshes).
+    Marts are refreshed concurrently, ``parallelism`` (default ``$MEDALLION_PARALLELISM``, 4)
+    at a time: each writes its own table, and Spark runs their jobs side by side, which hides
+    the per-job latency of small refreshes.
     A mart that fails gets a FAILED result naming it and the cause; the others still run.
     """
     names = list(models) if models is not None else [m.name for m in domain.gold_models]
@@ -123,10 +122,7 @@ def run_gold(
         result.seconds = time.monotonic() - started
         return result
 
-    if parallelism <= 1 or len(names) <= 1:
-        return [one(name) for name in names]
-    with ThreadPoolExecutor(max_workers=min(parallelism, len(names))) as pool:
-        return list(pool.map(one, names))
+    return map_tables(one, names, workers=parallelism, name="gold")
 
 
 def refresh(

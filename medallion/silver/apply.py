@@ -20,16 +20,15 @@ bronze version reads and writes nothing.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion import delta_io
+from medallion.concurrency import map_tables, parallelism
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
 from medallion.silver.quality import CORRUPT_RECORD, Check, any_of, checks
@@ -54,9 +53,6 @@ log = logging.getLogger(__name__)
 
 #: Default of ``max_bad_ratio``: a table fails when more of its incoming rows are quarantined.
 MAX_BAD_RATIO = 0.05
-#: Tables applied at the same time by default: their small Delta commits and jobs overlap.
-PARALLELISM = 4
-PARALLELISM_ENV = "MEDALLION_SILVER_PARALLELISM"
 #: Folder below the silver root for state that consumers never read.
 STATE_DIR = "_state"
 SILVER_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
@@ -256,12 +252,11 @@ def apply_table(
     """Apply one table's new bronze rows to silver; the result says what happened."""
     started = time.monotonic()
     result = TableResult(layer=Layer.SILVER, table=table.name)
-    where = f"silver.{table.name}"
     paths = SilverPaths.of(lakehouse, table)
     has_bronze = delta_io.is_delta(spark, paths.bronze)
     exists = ensure_silver(spark, paths.silver, table, create=not has_bronze)
     if not has_bronze:
-        result.messages.append(f"{where}: no bronze table yet; nothing to apply")
+        result.messages.append("no bronze table yet; nothing to apply")
         return result
 
     bronze = delta_io.table_state(spark, paths.bronze)
@@ -274,15 +269,15 @@ def apply_table(
     raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
     drift = undeclared_columns(raw, table)
     if drift:
-        result.warn(f"{where}: undeclared column(s) {', '.join(drift)} in bronze, ignored")
+        result.warn(f"undeclared column(s) {', '.join(drift)} in bronze, ignored")
     absent = [c for c in table.column_names if c not in raw.columns]
     if absent:
-        result.warn(f"{where}: declared column(s) {', '.join(absent)} absent from bronze, NULL")
+        result.warn(f"declared column(s) {', '.join(absent)} absent from bronze, NULL")
 
     batch, stats = _checked_batch(raw, table, missing_ok=applied is not None)
     if stats is None:  # files of those bronze versions are gone: apply the whole table again
         result.warn(
-            f"{where}: bronze files added after version {applied} are gone (vacuumed); "
+            f"bronze files added after version {applied} are gone (vacuumed); "
             "applying the whole bronze table again"
         )
         full = delta_io.read_table(spark, paths.bronze, bronze.version)
@@ -293,12 +288,12 @@ def apply_table(
         if _quality_failed(result, stats, table, max_bad_ratio):
             return result
         for rule, rows in stats.warned.items():
-            result.warn(f"{where}: rule {rule} (warn) failed for {rows} applied row(s)")
+            result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
         if stats.quarantined:
             result.quarantined = stats.quarantined
             write_quarantine(spark, batch, table, paths.quarantine)
             detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
-            result.warn(f"{where}: {stats.quarantined} row(s) quarantined ({detail})")
+            result.warn(f"{stats.quarantined} row(s) quarantined ({detail})")
         if stats.deletes:
             write_tombstones(batch, table, paths.tombstones)
         tombstones = (
@@ -335,25 +330,16 @@ def _checked_batch(
 
 def _quality_failed(result: TableResult, stats: BatchStats, table: Table, limit: float) -> bool:
     """Fail the table for a ``fail`` rule or too many quarantined rows; True if it failed."""
-    where = f"silver.{table.name}"
     for rule, rows in stats.failing.items():
-        result.fail(f"{where}: rule {rule} (fail) failed for {rows} row(s); nothing applied")
+        result.fail(f"rule {rule} (fail) failed for {rows} row(s); nothing applied")
     if stats.rows and stats.quarantined / stats.rows > limit:
         detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
         result.fail(
-            f"{where}: {stats.quarantined} of {stats.rows} incoming row(s) fail quality checks "
+            f"{stats.quarantined} of {stats.rows} incoming row(s) fail quality checks "
             f"({stats.quarantined / stats.rows:.1%} > max_bad_ratio {limit:.1%}: {detail}); "
             "nothing applied"
         )
     return result.failed
-
-
-def parallelism() -> int:
-    """How many tables a silver run applies at a time (``$MEDALLION_SILVER_PARALLELISM``)."""
-    value = os.environ.get(PARALLELISM_ENV, str(PARALLELISM))
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{PARALLELISM_ENV} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def run_silver(
@@ -366,26 +352,23 @@ def run_silver(
 ) -> list[TableResult]:
     """Apply every table (or the named ones); a failing table never stops the others.
 
-    Up to ``$MEDALLION_SILVER_PARALLELISM`` (default 4) tables are applied at a time, each in
-    its own session (sharing the SparkContext) so that one table's session settings never
+    Up to ``$MEDALLION_PARALLELISM`` (default 4) tables are applied at a time, each in its own
+    session (sharing the SparkContext) so that one table's session settings never
     reach another's writes.
     """
     if not 0 <= max_bad_ratio <= 1:
         raise ValueError(f"max_bad_ratio must be between 0 and 1, got {max_bad_ratio}")
     specs = list(domain.tables) if tables is None else [domain.table(t) for t in tables]
-    workers = max(1, min(parallelism(), len(specs)))
+    workers = min(parallelism(), len(specs))
 
     def apply_one(table: Table) -> TableResult:
-        session = spark if workers == 1 else spark.newSession()
+        session = spark if workers <= 1 else spark.newSession()
         try:
             return apply_table(session, lakehouse, table, max_bad_ratio=max_bad_ratio)
         except Exception as error:  # one table's failure is reported, the others still run
             log.exception("silver.%s failed", table.name)
             failed = TableResult(layer=Layer.SILVER, table=table.name, status=Status.FAILED)
-            failed.messages.append(f"silver.{table.name}: {type(error).__name__}: {error}")
+            failed.messages.append(f"{type(error).__name__}: {error}")
             return failed
 
-    if workers == 1:
-        return [apply_one(table) for table in specs]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="silver") as pool:
-        return list(pool.map(apply_one, specs))
+    return map_tables(apply_one, specs, workers=workers, name="silver")

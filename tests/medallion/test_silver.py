@@ -190,7 +190,7 @@ def test_warn_rule_applies_the_row_and_reports_it(scenario: Scenario) -> None:
     assert state(scenario.runs["cdc"].rows)[6] == ("noprice", 1, None)
     [result] = scenario.runs["cdc"].results
     assert result.status is Status.WARNED
-    assert "silver.items: rule price_known (warn) failed for 1 applied row(s)" in result.messages
+    assert "rule price_known (warn) failed for 1 applied row(s)" in result.messages
 
 
 def test_duplicate_deliveries_and_a_replayed_batch_apply_once(
@@ -265,9 +265,7 @@ def test_fail_rule_fails_the_table_applies_nothing_and_others_run(
     append_bronze(spark, lakehouse, ITEMS, good)
     strict, items = run_silver(spark, lakehouse, Domain(tables=(STRICT, ITEMS)))
     assert strict.status is Status.FAILED
-    assert strict.messages == [
-        "silver.strict_items: rule name_not_blocked (fail) failed for 1 row(s); nothing applied"
-    ]
+    assert strict.messages == ["rule name_not_blocked (fail) failed for 1 row(s); nothing applied"]
     assert not DeltaTable.isDeltaTable(spark, lakehouse.table_path("silver", STRICT.name))
     assert items.status is Status.OK and len(silver_rows(spark, lakehouse, ITEMS)) == 3
 
@@ -279,7 +277,7 @@ def test_too_many_bad_rows_fail_the_table(spark: SparkSession, lakehouse: Lakeho
     [result] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=0.1)
     assert result.failed
     assert result.messages[-1] == (
-        "silver.items: 2 of 10 incoming row(s) fail quality checks (20.0% > max_bad_ratio "
+        "2 of 10 incoming row(s) fail quality checks (20.0% > max_bad_ratio "
         "10.0%: pk_not_null=1, castable_qty=1); nothing applied"
     )
     assert not DeltaTable.isDeltaTable(spark, lakehouse.table_path("silver", ITEMS.name))
@@ -333,7 +331,7 @@ def test_new_upstream_column_is_ignored_and_reported(
     append_bronze(spark, lakehouse, table, changes, extra=("loyalty",))
     [result] = run_silver(spark, lakehouse, Domain(tables=(table,)))
     assert result.status is Status.WARNED
-    assert result.messages == ["silver.regional: undeclared column(s) loyalty in bronze, ignored"]
+    assert result.messages == ["undeclared column(s) loyalty in bronze, ignored"]
     df = read(spark, lakehouse, table.name)
     assert "loyalty" not in df.columns
     assert sorted(tuple(r) for r in df.select("item_id", "name", "region").collect()) == [
@@ -373,13 +371,3 @@ def test_vacuumed_bronze_files_are_reapplied_from_the_snapshot(
     expected = expected_silver(ITEMS, ALL_CHANGES)
     assert silver_rows(spark, lakehouse, ITEMS) == expected.rows(ITEMS.column_names)
     assert quarantined(spark, lakehouse, ITEMS) == expected.quarantine
-
-
-def test_parallelism_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from medallion.silver.apply import PARALLELISM_ENV, parallelism
-
-    monkeypatch.setenv(PARALLELISM_ENV, "2")
-    assert parallelism() == 2
-    monkeypatch.setenv(PARALLELISM_ENV, "0")
-    with pytest.raises(ValueError, match=PARALLELISM_ENV):
-        parallelism()
