@@ -10,6 +10,7 @@ incremental at most 15% of full.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -17,7 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import measure, medallion
+from measure import Measurement, measure, medallion
+
+LAYERS = ("bronze", "silver", "gold")
+
+
+def layer_seconds(run: Measurement) -> dict[str, float]:
+    """Wall time per layer, from the run's last line (``finished in 90s (bronze 19.2s, ...)``)."""
+    found = re.findall(r"(bronze|silver|gold) ([0-9.]+)s", run.output.rsplit("finished in", 1)[-1])
+    return {layer: float(seconds) for layer, seconds in found}
 
 
 def main() -> int:
@@ -38,9 +47,15 @@ def main() -> int:
         "rerun (nothing new)": measure(medallion("run", *lake, "--preview", "0")),
     }
     print(f"\nscale {args.scale}")
-    print(f"{'step':<26}{'wall s':>9}{'peak GiB':>10}{'exit':>6}")
+    header = f"{'step':<26}{'wall s':>9}{'peak GiB':>10}{'exit':>6}"
+    print(header + "".join(f"{x:>9}" for x in LAYERS))
     for name, m in steps.items():
-        print(f"{name:<26}{m.seconds:>9.1f}{m.peak_gib:>10.2f}{m.returncode:>6}")
+        layers = layer_seconds(m)
+        print(
+            f"{name:<26}{m.seconds:>9.1f}{m.peak_gib:>10.2f}{m.returncode:>6}"
+            + "".join(f"{layers[x]:>9.1f}" if x in layers else f"{'':>9}" for x in LAYERS)
+        )
+    print("(layer columns: wall seconds of each layer inside the run, Spark start excluded)")
     full, incremental = steps["full run (all layers)"], steps["incremental run"]
     print(f"incremental / full: {incremental.seconds / full.seconds:.1%}")
     if not args.lakehouse:

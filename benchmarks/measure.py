@@ -1,7 +1,8 @@
 """Run a command and report its wall time and the peak memory of its whole process tree.
 
 Peak memory is the largest sum of resident set sizes over the command and all its descendants
-(the Python driver plus Spark's JVM), sampled every 100 ms from /proc.
+(the Python driver plus Spark's JVM), sampled every 100 ms from /proc; a child that has not
+exec'd yet (a copy of its parent) is not counted twice.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Measurement:
     seconds: float
     peak_rss_bytes: int
     returncode: int
+    output: str = ""
 
     @property
     def peak_gib(self) -> float:
@@ -42,25 +44,44 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def _process(pid: int) -> tuple[int, str] | None:
+    """Resident bytes and executable of ``pid``, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            rss = int(handle.read().split()[1]) * PAGE
+        return rss, os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
 def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every descendant."""
-    tree, total, stack = _children(), 0, [pid]
+    """Resident bytes of ``pid`` and every descendant.
+
+    A child that is still a copy of its parent (same executable, same resident size: the JVM
+    between spawning a shell command and that command's exec) shares its parent's pages and
+    is not counted twice.
+    """
+    tree, total = _children(), 0
+    stack: list[tuple[int, tuple[int, str] | None]] = [(pid, None)]
     while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-        except OSError:
-            pass
-        stack.extend(tree.get(current, []))
+        current, parent = stack.pop()
+        found = _process(current)
+        if found is None:
+            continue
+        if parent is None or found[1] != parent[1] or abs(found[0] - parent[0]) > found[0] // 100:
+            total += found[0]
+        stack.extend((child, found) for child in tree.get(current, []))
     return total
 
 
 def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
-    """Run ``command`` to the end; its output goes to this process's stderr."""
+    """Run ``command`` to the end; its output goes to this process's stderr and is kept."""
     started = time.monotonic()
-    process = subprocess.Popen(command, env=env, stdout=sys.stderr, stderr=sys.stderr)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     peak = 0
+    lines: list[str] = []
     done = threading.Event()
 
     def sample() -> None:
@@ -69,12 +90,20 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
             peak = max(peak, tree_rss(process.pid))
             done.wait(0.1)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    def echo() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            sys.stderr.write(line)
+
+    threads = [threading.Thread(target=t, daemon=True) for t in (sample, echo)]
+    for thread in threads:
+        thread.start()
     returncode = process.wait()
+    threads[1].join()
     done.set()
-    sampler.join()
-    return Measurement(time.monotonic() - started, peak, returncode)
+    threads[0].join()
+    return Measurement(time.monotonic() - started, peak, returncode, "".join(lines))
 
 
 def medallion(*args: str) -> list[str]:

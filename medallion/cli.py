@@ -113,8 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     print(summary(report.results))
     failed = report.failures()
+    layers_seconds = ", ".join(f"{name} {s:.1f}s" for name, s in report.layer_seconds.items())
     clock(
-        f"finished in {report.seconds:.0f}s: "
+        f"finished in {report.seconds:.0f}s ({layers_seconds}): "
         + (f"{len(failed)} table(s) FAILED" if failed else "all tables ok")
     )
     return 1 if failed else 0

@@ -23,6 +23,8 @@ class RunReport:
 
     results: list[TableResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: Wall time of each layer run (its tables run side by side, so not their sum).
+    layer_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -79,8 +81,10 @@ def run(
     started = time.monotonic()
     report = RunReport()
     for layer in layers:
+        name = Layer(layer).value
         if progress:
-            progress(f"{Layer(layer).value} layer")
+            progress(f"{name} layer")
+        layer_started = time.monotonic()
         report.results.extend(
             run_layer(
                 spark,
@@ -92,5 +96,6 @@ def run(
                 progress=progress,
             )
         )
+        report.layer_seconds[name] = time.monotonic() - layer_started
     report.seconds = time.monotonic() - started
     return report

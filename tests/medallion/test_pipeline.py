@@ -55,6 +55,13 @@ def test_every_table_succeeds_in_both_runs(pipeline_run: PipelineRun) -> None:
     }
 
 
+def test_the_report_times_each_layer(pipeline_run: PipelineRun) -> None:
+    for report in (pipeline_run.first, pipeline_run.second):
+        assert list(report.layer_seconds) == ["bronze", "silver", "gold"]
+        assert all(seconds > 0 for seconds in report.layer_seconds.values())
+        assert sum(report.layer_seconds.values()) <= report.seconds
+
+
 def test_silver_equals_the_source_database(spark: SparkSession, pipeline_run: PipelineRun) -> None:
     """Every anomaly included: late, stale, re-delivered, deleted and re-inserted changes."""
     expected = expected_silver()
