@@ -227,7 +227,7 @@ def register_layer(
 ) -> list[CatalogResult]:
     """Create or update the catalog entry of every Delta table the layer holds.
 
-    Tables not written yet (e.g. a quarantine that never received a row) are skipped. A table
+    Tables not written yet (e.g. those of a table silver has not applied) are skipped. A table
     that cannot be registered is reported as failed; the others are still registered.
     """
     from delta.tables import DeltaTable

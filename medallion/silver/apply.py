@@ -4,7 +4,8 @@ Per table, a run reads the bronze rows appended since the bronze version it last
 change data feed of the append-only bronze table), checks them, and writes in this order:
 
 1. ``silver/<table>_quarantine`` -- the rows that fail a check, unless already there (by the
-   bronze row identity ``_file_key``/``_row``: a replay adds nothing);
+   bronze row identity ``_file_key``/``_row``: a replay adds nothing); created empty by the
+   first applied batch when it has none;
 2. ``silver/_state/<table>_tombstones`` -- per key deleted in the batch, the order of its latest
    delete (an append; readers take the greatest per key, so a replay changes nothing);
 3. ``silver/<table>`` -- MERGE of the latest accepted change per key, applied only when newer
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from medallion import delta_io
 from medallion.concurrency import map_tables, parallelism
@@ -90,7 +92,8 @@ def watermark_app_id(table: Table, bronze_table_id: str) -> str:
 def ensure_silver(spark: SparkSession, path: str, table: Table, *, create: bool) -> bool:
     """Add declared columns silver lacks (creating it empty when ``create``); True if it exists.
 
-    The quarantine and tombstone tables are created by their first append.
+    The tombstone table is created by its first append, the quarantine by the first applied
+    batch.
     """
     schema = silver_schema(table)
     exists = delta_io.is_delta(spark, path)
@@ -166,9 +169,20 @@ def _newer(table: Table) -> str:
     return f"{order_sql(table, 's')} > {order_sql(table, 't')}"
 
 
-def write_quarantine(spark: SparkSession, batch: DataFrame, table: Table, path: str) -> None:
-    """Append the batch's quarantined rows that the quarantine does not hold yet."""
-    delta_io.append_new(spark, quarantine_rows(batch, table), path, ROW_IDENTITY)
+def write_quarantine(
+    spark: SparkSession, batch: DataFrame, table: Table, path: str, *, rows: int
+) -> None:
+    """Append the batch's ``rows`` quarantined rows that the quarantine does not hold yet.
+
+    With none, the quarantine is still created (empty) if missing, so that readers and the
+    catalog find a table from the first applied batch on.
+    """
+    quarantine = quarantine_rows(batch, table)
+    if rows:
+        delta_io.append_new(spark, quarantine, path, ROW_IDENTITY)
+    elif not delta_io.is_delta(spark, path):
+        nullable = T.StructType([T.StructField(f.name, f.dataType) for f in quarantine.schema])
+        delta_io.ensure_table(spark, path, nullable)
 
 
 def write_tombstones(batch: DataFrame, table: Table, path: str) -> None:
@@ -289,9 +303,9 @@ def apply_table(
             return result
         for rule, rows in stats.warned.items():
             result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
+        write_quarantine(spark, batch, table, paths.quarantine, rows=stats.quarantined)
         if stats.quarantined:
             result.quarantined = stats.quarantined
-            write_quarantine(spark, batch, table, paths.quarantine)
             detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
             result.warn(f"{stats.quarantined} row(s) quarantined ({detail})")
         if stats.deletes:

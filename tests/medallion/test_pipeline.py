@@ -108,11 +108,8 @@ def test_every_injected_bad_row_is_quarantined_with_its_rule(
                 injected[anomaly["table"]].add((anomaly["file"], anomaly["row"], anomaly["rule"]))
     assert sum(len(v) for v in injected.values()) >= 20
     for table in DOMAIN.tables:
-        path = pipeline_run.lakehouse.table_path(Layer.SILVER, table.quarantine_name)
-        found = set()
-        if DeltaTable.isDeltaTable(spark, path):  # created by the first quarantined row
-            quarantine = spark.read.format("delta").load(path)
-            found = {(r["_file_key"], r["_row"], r["_rule"]) for r in quarantine.collect()}
+        quarantine = read_table(spark, f"silver.{table.quarantine_name}", pipeline_run.lakehouse)
+        found = {(r["_file_key"], r["_row"], r["_rule"]) for r in quarantine.collect()}
         assert found == injected[table.name], f"silver.{table.quarantine_name}"
 
 
@@ -146,7 +143,7 @@ def test_a_rerun_of_all_layers_writes_nothing(
     paths += [lakehouse.table_path(Layer.SILVER, t.quarantine_name) for t in DOMAIN.tables]
     paths += [lakehouse.table_path(Layer.GOLD, m.name) for m in DOMAIN.gold_models]
 
-    paths = [p for p in paths if DeltaTable.isDeltaTable(spark, p)]
+    assert all(DeltaTable.isDeltaTable(spark, p) for p in paths)
 
     def versions() -> dict[str, int]:
         return {p: DeltaTable.forPath(spark, p).history(1).first()["version"] for p in paths}

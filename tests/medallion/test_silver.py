@@ -270,6 +270,23 @@ def test_fail_rule_fails_the_table_applies_nothing_and_others_run(
     assert items.status is Status.OK and len(silver_rows(spark, lakehouse, ITEMS)) == 3
 
 
+def test_a_clean_batch_creates_the_quarantine_empty_and_a_later_bad_row_lands_in_it(
+    spark: SparkSession, lakehouse: Lakehouse
+) -> None:
+    append_bronze(
+        spark, lakehouse, ITEMS, [cdc(None, None, LOAD, i, **item(i + 1)) for i in range(3)]
+    )
+    [clean] = run_silver(spark, lakehouse, DOMAIN)
+    assert clean.status is Status.OK and clean.quarantined == 0
+    empty = read(spark, lakehouse, ITEMS.quarantine_name)
+    assert empty.count() == 0
+    assert {"_rule", "_rules", "_file_key", "_row", *ITEMS.column_names} <= set(empty.columns)
+    append_bronze(spark, lakehouse, ITEMS, [cdc("I", 1, DAY2, 0, **item(None))])
+    [bad] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=1.0)
+    assert bad.quarantined == 1
+    assert [rule for rule, _ in quarantined(spark, lakehouse, ITEMS).values()] == ["pk_not_null"]
+
+
 def test_too_many_bad_rows_fail_the_table(spark: SparkSession, lakehouse: Lakehouse) -> None:
     changes = [cdc(None, None, LOAD, i, **item(i + 1)) for i in range(8)]
     changes += [cdc(None, None, LOAD, 8, **item(9, qty="x")), cdc("I", 1, DAY2, 0, **item(None))]
