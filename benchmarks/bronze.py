@@ -8,30 +8,22 @@ Targets at scale 1 on a 2-core machine: bronze under 2 minutes, peak memory unde
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import measure, medallion
+from measure import lakehouse_arguments, lakehouse_folder, measure, medallion
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--lakehouse", help="keep the lakehouse here (default: a temp folder)")
-    args = parser.parse_args()
-    root = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-bench-"))
-    shutil.rmtree(root, ignore_errors=True)
-
-    generate = measure(medallion("generate", "--lakehouse", str(root), "--scale", str(args.scale)))
-    bronze = measure(medallion("run", "--layer", "bronze", "--lakehouse", str(root)))
-    rerun = measure(medallion("run", "--layer", "bronze", "--lakehouse", str(root)))
-
-    rows = _bronze_rows(root)
+    args = lakehouse_arguments(__doc__)
+    with lakehouse_folder(args.lakehouse) as root:
+        lake = ["--lakehouse", str(root)]
+        generate = measure(medallion("generate", *lake, "--scale", str(args.scale)))
+        bronze = measure(medallion("run", "--layer", "bronze", *lake))
+        rerun = measure(medallion("run", "--layer", "bronze", *lake))
+        rows = _bronze_rows(root)
     print(f"\nscale {args.scale}: {rows:,} bronze rows")
     print(f"{'step':<22}{'wall s':>9}{'peak GiB':>10}{'exit':>6}")
     for name, m in (
@@ -41,8 +33,6 @@ def main() -> int:
     ):
         print(f"{name:<22}{m.seconds:>9.1f}{m.peak_gib:>10.2f}{m.returncode:>6}")
     print(f"bronze throughput: {rows / bronze.seconds:,.0f} rows/s (including Spark start-up)")
-    if not args.lakehouse:
-        shutil.rmtree(root, ignore_errors=True)
     return max(generate.returncode, bronze.returncode, rerun.returncode)
 
 

@@ -9,16 +9,13 @@ incremental at most 15% of full.
 
 from __future__ import annotations
 
-import argparse
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Measurement, measure, medallion
+from measure import Measurement, lakehouse_arguments, lakehouse_folder, measure, medallion
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -30,22 +27,18 @@ def layer_seconds(run: Measurement) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--lakehouse", help="keep the lakehouse here (default: a temp folder)")
-    args = parser.parse_args()
-    root = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-bench-"))
-    shutil.rmtree(root, ignore_errors=True)
-    lake = ["--lakehouse", str(root)]
-    scale = ["--scale", str(args.scale)]
-
-    steps = {
-        "generate batches 0-2": measure(medallion("generate", *lake, *scale, "--batches", "0-2")),
-        "full run (all layers)": measure(medallion("run", *lake, "--preview", "0")),
-        "generate batch 3 (CDC)": measure(medallion("generate", *lake, *scale, "--batches", "3")),
-        "incremental run": measure(medallion("run", *lake, "--preview", "0")),
-        "rerun (nothing new)": measure(medallion("run", *lake, "--preview", "0")),
-    }
+    args = lakehouse_arguments(__doc__)
+    with lakehouse_folder(args.lakehouse) as root:
+        lake = ["--lakehouse", str(root)]
+        generate = medallion("generate", *lake, "--scale", str(args.scale), "--batches")
+        run = medallion("run", *lake, "--preview", "0")
+        steps = {
+            "generate batches 0-2": measure([*generate, "0-2"]),
+            "full run (all layers)": measure(run),
+            "generate batch 3 (CDC)": measure([*generate, "3"]),
+            "incremental run": measure(run),
+            "rerun (nothing new)": measure(run),
+        }
     print(f"\nscale {args.scale}")
     header = f"{'step':<26}{'wall s':>9}{'peak GiB':>10}{'exit':>6}"
     print(header + "".join(f"{x:>9}" for x in LAYERS))
@@ -58,8 +51,6 @@ def main() -> int:
     print("(layer columns: wall seconds of each layer inside the run, Spark start excluded)")
     full, incremental = steps["full run (all layers)"], steps["incremental run"]
     print(f"incremental / full: {incremental.seconds / full.seconds:.1%}")
-    if not args.lakehouse:
-        shutil.rmtree(root, ignore_errors=True)
     return max(m.returncode for m in steps.values())
 
 

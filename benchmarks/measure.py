@@ -7,13 +7,18 @@ exec'd yet (a copy of its parent) is not counted twice.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -109,3 +114,24 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
 def medallion(*args: str) -> list[str]:
     """The ``medallion`` CLI of this interpreter's environment."""
     return [sys.executable, "-m", "medallion.cli", *args]
+
+
+def lakehouse_arguments(description: str | None) -> argparse.Namespace:
+    """``--scale`` (default 1) and ``--lakehouse`` (where to keep it), parsed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--lakehouse", help="keep the lakehouse here (default: a temp folder)")
+    return parser.parse_args()
+
+
+@contextmanager
+def lakehouse_folder(kept: str | None) -> Iterator[Path]:
+    """An empty folder for the lakehouse: ``kept`` (emptied first and left afterwards), or a
+    temporary one removed at the end."""
+    root = Path(kept or tempfile.mkdtemp(prefix="medallion-bench-"))
+    shutil.rmtree(root, ignore_errors=True)
+    try:
+        yield root
+    finally:
+        if not kept:
+            shutil.rmtree(root, ignore_errors=True)
