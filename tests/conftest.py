@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -51,6 +52,14 @@ def spark() -> Iterator[SparkSession]:
     )
     yield session
     session.stop()
+
+
+@pytest.fixture
+def lakehouse(tmp_path: Path) -> Lakehouse:
+    """An empty lakehouse in the test's own temporary folder."""
+    from medallion.layout import Lakehouse
+
+    return Lakehouse.at(str(tmp_path / "lake"))
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,6 @@ def comparable(spark: SparkSession, lakehouse: Lakehouse, table: str) -> list[tu
     return sorted((tuple(row) for row in df.select(sorted(df.columns)).collect()), key=repr)
 
 
-@pytest.fixture
-def lakehouse(tmp_path: Path) -> Lakehouse:
-    return Lakehouse.at(str(tmp_path / "lake"))
-
-
 def test_rows_equal_landing_rows_and_rerun_adds_nothing(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:

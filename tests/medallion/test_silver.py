@@ -252,11 +252,6 @@ STRICT = Table(
 )
 
 
-@pytest.fixture
-def lakehouse(tmp_path: Path) -> Lakehouse:
-    return Lakehouse.at(str(tmp_path / "lake"))
-
-
 def test_fail_rule_fails_the_table_applies_nothing_and_others_run(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:
