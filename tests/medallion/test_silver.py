@@ -16,11 +16,13 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
+from medallion.catalog import glue_type
 from medallion.layout import Lakehouse
 from medallion.results import Status, TableResult
 from medallion.silver import run_silver
 from medallion.silver.runner import SilverPaths
 from medallion.spec import Column, Domain, Table
+from medallion.spec.contract import BRONZE_LINEAGE, SILVER_METADATA, quarantine_columns
 from tests.medallion.silver_cases import (
     ALL_CHANGES,
     CDC,
@@ -203,6 +205,23 @@ def test_silver_holds_only_live_rows_and_feeds_changes(
     assert df.count() == df.select("item_id").distinct().count() == 8
 
 
+def columns_of(df: DataFrame) -> list[tuple[str, str]]:
+    """(name, type name) of every column, spelled as the contract and the catalog spell them."""
+    return [(f.name, glue_type(f.dataType)) for f in df.schema.fields]
+
+
+def test_tables_have_the_contract_s_columns(spark: SparkSession, scenario: Scenario) -> None:
+    """What the stack declares in the catalog (medallion.spec.contract) is what silver writes."""
+    lake = scenario.lakehouse
+    assert columns_of(read(spark, lake, ITEMS.quarantine_name)) == list(quarantine_columns(ITEMS))
+    lineage = dict(BRONZE_LINEAGE)
+    declared = [(c.name, c.type) for c in ITEMS.columns]
+    assert columns_of(read(spark, lake, ITEMS.name)) == [
+        *declared,
+        *((name, lineage[name]) for name in SILVER_METADATA),
+    ]
+
+
 # --- rule actions, bad-row ratio, crashes, schema drift --------------------------------------
 
 
@@ -230,6 +249,7 @@ def test_a_clean_batch_creates_the_quarantine_empty_and_a_later_bad_row_lands_in
     empty = read(spark, lakehouse, ITEMS.quarantine_name)
     assert empty.count() == 0
     assert {"_rule", "_rules", "_file_key", "_row", *ITEMS.column_names} <= set(empty.columns)
+    assert columns_of(empty) == list(quarantine_columns(ITEMS))
     append_bronze(spark, lakehouse, ITEMS, [cdc("I", 1, DAY2, 0, **item(None))])
     [bad] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=1.0)
     assert bad.quarantined == 1
