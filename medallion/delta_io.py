@@ -25,7 +25,6 @@ TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 #: Columns that a change data feed read adds to every row.
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
-CDF_PROPERTY = "delta.enableChangeDataFeed"
 
 #: How Spark and Delta report a data file that no longer exists.
 _MISSING_FILE_MARKERS = ("FileNotFoundException", "FILE_NOT_EXIST", "DELTA_FILE_NOT_FOUND")

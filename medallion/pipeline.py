@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.results import TableResult
+from medallion.runner import Progress
 from medallion.spec import Domain
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-#: Receives a line as each layer and each table starts.
-Progress = Callable[[str], None]
 
 
 @dataclass

@@ -32,6 +32,7 @@ PARALLELISM_ENV = "MEDALLION_PARALLELISM"
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+#: Receives a line as each layer and each table starts.
 Progress = Callable[[str], None]
 
 
