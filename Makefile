@@ -11,7 +11,7 @@ ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT_STAMP := .tools/actionlint-$(ACTIONLINT_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate test lint format typecheck pytest bench clean tools
+.PHONY: help install run generate test test-fast lint format typecheck pytest bench clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ generate: $(INSTALLED) ## Only write the demo landing files (SCALE, LAKEHOUSE)
 	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE)
 
 test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+test-fast: $(INSTALLED) tools ## Only the tests that need neither Spark nor moto (the inner loop)
+	$(BIN)/pytest -m "not spark and not s3"
 
 lint: $(INSTALLED) ## ruff check and format check
 	$(BIN)/ruff check .

@@ -103,7 +103,7 @@ def main() -> int:
         )
 
     started = time.monotonic()
-    results = maintain(spark, lakes["s3"], DOMAIN)
+    results = maintain(spark, lakes["s3"])
     print(f"\nmaintain on S3: {time.monotonic() - started:.1f}s")
     for result in results:
         print(f"  {result}")

@@ -20,6 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain
+from medallion.spec.contract import (
+    DELTA_PARAMETERS,
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    TABLE_TYPE,
+    quarantine_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -29,20 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What makes an entry a native Delta table for Athena (``table_type``) and for Spark on Glue
-#: (``spark.sql.sources.provider``); the same parameters the infrastructure declares.
-DELTA_PARAMETERS: Mapping[str, str] = {
-    "table_type": "DELTA",
-    "EXTERNAL": "TRUE",
-    "classification": "delta",
-    "spark.sql.sources.provider": "delta",
-}
-TABLE_TYPE = "EXTERNAL_TABLE"
-#: Data files of a Delta table are parquet; engines that ignore ``table_type`` see that much.
-PARQUET_FORMAT = {
-    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+
+#: The storage descriptor's formats, from the contract: Delta's data files are parquet.
+PARQUET_FORMAT: Mapping[str, str] = {
+    "InputFormat": PARQUET_INPUT_FORMAT,
+    "OutputFormat": PARQUET_OUTPUT_FORMAT,
+    "SerializationLibrary": PARQUET_SERDE,
 }
 
 
@@ -211,7 +211,7 @@ def layer_tables(domain: Domain, layer: Layer | str) -> list[tuple[str, str]]:
         names: list[tuple[str, str]] = []
         for table in domain.tables:
             names.append((table.name, table.description or f"Current state of {table.name}."))
-            names.append((table.quarantine_name, f"Rows of {table.name} that failed a rule."))
+            names.append((quarantine_name(table.name), f"Rows of {table.name} that failed a rule."))
         return names
     return [(m.name, m.description) for m in domain.gold_models]
 
@@ -230,7 +230,7 @@ def register_layer(
     Tables not written yet (e.g. those of a table silver has not applied) are skipped. A table
     that cannot be registered is reported as failed; the others are still registered.
     """
-    from delta.tables import DeltaTable
+    from medallion import delta_io
 
     client = client or glue_client()
     ensure_database(client, database, description=f"medallion {Layer(layer).value} layer")
@@ -238,7 +238,7 @@ def register_layer(
     for name, description in layer_tables(domain, layer):
         path = lakehouse.table_path(layer, name)
         try:
-            if not DeltaTable.isDeltaTable(spark, path):
+            if not delta_io.is_delta(spark, path):
                 continue
             result = upsert(client, describe(spark, database, name, path, description))
         except Exception as error:  # one table's failure is reported, the others still register

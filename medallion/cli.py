@@ -10,8 +10,9 @@ import time
 from collections.abc import Sequence
 
 from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
-from medallion.results import TableResult
+from medallion.results import format_table, summary_table
 from medallion.spec import DOMAIN
+from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 log = logging.getLogger("medallion")
 
@@ -25,48 +26,6 @@ class Clock:
     def __call__(self, message: str) -> None:
         elapsed = int(time.monotonic() - self.started)
         print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain-text table, numbers right-aligned."""
-    cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = [all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
-
-    def line(row: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(row, widths, numeric, strict=True)
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
-
-
-def _cell(value: object) -> str:
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def summary(results: Sequence[TableResult]) -> str:
-    """The end-of-run summary: one line per table, then every message."""
-    rows = [
-        (
-            r.layer,
-            r.table,
-            r.status,
-            r.files,
-            r.rows_in,
-            r.rows_out,
-            r.quarantined,
-            len(r.rejected_files),
-            round(r.seconds, 1),
-        )
-        for r in results
-    ]
-    headers = ("layer", "table", "status", "files", "rows in", "rows out", "quarantined")
-    text = format_table((*headers, "rejected files", "seconds"), rows)
-    notes = [f"  {r.layer}.{r.table}: {m}" for r in results for m in r.messages]
-    return text + ("\n\nNotes:\n" + "\n".join(notes) if notes else "")
 
 
 def _lakehouse(args: argparse.Namespace) -> Lakehouse:
@@ -111,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"\ngold.{model.name} (first {args.preview} rows)")
             read_table(spark, f"gold.{model.name}", lakehouse).show(args.preview, truncate=False)
     print()
-    print(summary(report.results))
+    print(summary_table(report.results))
     failed = report.failures()
     layers_seconds = ", ".join(f"{name} {s:.1f}s" for name, s in report.layer_seconds.items())
     clock(
@@ -142,12 +101,13 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     from medallion.maintain import maintain
     from medallion.session import get_spark
 
+    layers = [Layer(args.layer)] if args.layer else list(LAYERS)
     results = maintain(
         get_spark(),
         _lakehouse(args),
-        DOMAIN,
         retention_hours=args.retention_hours,
         force=args.force,
+        layers=layers,
     )
     rows = [
         (
@@ -210,9 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", "per table: Delta version, rows, last run, quarantined rows")
     status.set_defaults(func=cmd_status)
 
-    maint = add("maintain", "OPTIMIZE and VACUUM every table")
-    maint.add_argument("--retention-hours", type=int, default=168)
-    maint.add_argument("--force", action="store_true", help="allow retention below 168 hours")
+    maint = add("maintain", "OPTIMIZE and VACUUM every table (of every layer, or of one)")
+    maint.add_argument("--layer", choices=[layer.value for layer in LAYERS], help="only this layer")
+    maint.add_argument("--retention-hours", type=int, default=SAFE_RETENTION_HOURS)
+    maint.add_argument(
+        "--force",
+        action="store_true",
+        help=f"allow retention below {SAFE_RETENTION_HOURS} hours",
+    )
     maint.set_defaults(func=cmd_maintain)
     return parser
 

@@ -1,7 +1,9 @@
-"""Delta Lake I/O shared by the layers: read, read changes, create, merge, idempotent commits.
+"""Delta Lake I/O shared by the layers: read, read changes, create, append, merge, maintain.
 
-Everything that touches a Delta table's files or log lives here, so the transforms stay pure
-DataFrame -> DataFrame functions.
+The only module that touches Delta's Python API (``delta.tables``) and the JVM behind the
+session (the Delta log, Hadoop's filesystems): layers, maintenance and catalog call it, so the
+transforms stay pure DataFrame -> DataFrame functions. A test holds the rest of the package to
+that (``tests/test_boundaries.py``).
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
@@ -23,7 +25,6 @@ TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 #: Columns that a change data feed read adds to every row.
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
-CDF_PROPERTY = "delta.enableChangeDataFeed"
 
 #: How Spark and Delta report a data file that no longer exists.
 _MISSING_FILE_MARKERS = ("FileNotFoundException", "FILE_NOT_EXIST", "DELTA_FILE_NOT_FOUND")
@@ -41,7 +42,7 @@ def _session_lock(spark: SparkSession) -> threading.Lock:
 
 
 @dataclass(frozen=True)
-class TableState:
+class DeltaSnapshot:
     """A Delta table's latest version, unique id (new when recreated) and column names."""
 
     version: int
@@ -84,12 +85,21 @@ def _snapshot(spark: SparkSession, path: str) -> Any:
     return snapshot
 
 
-def table_state(spark: SparkSession, path: str) -> TableState:
+def table_state(spark: SparkSession, path: str) -> DeltaSnapshot:
     """The latest version, id and columns of the table at ``path`` (no data is read)."""
     snapshot = _snapshot(spark, path)
     metadata = snapshot.metadata()
     columns = tuple(str(name) for name in metadata.schema().fieldNames())
-    return TableState(int(snapshot.version()), str(metadata.id()), columns)
+    return DeltaSnapshot(int(snapshot.version()), str(metadata.id()), columns)
+
+
+def partition_columns(spark: SparkSession, path: str) -> list[str]:
+    """The partition columns of the Delta table at ``path`` (from its log, no Spark job)."""
+    columns = _snapshot(spark, path).metadata().partitionColumns().iterator()
+    names = []
+    while columns.hasNext():
+        names.append(str(columns.next()))
+    return names
 
 
 def file_count(spark: SparkSession, path: str) -> int:
@@ -130,7 +140,7 @@ def txn_version(spark: SparkSession, path: str, app_id: str, *, lookback: int = 
     return int(marker.get()) if marker.isDefined() else None
 
 
-def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+def read_delta(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
     """The table at ``path`` (at ``version`` when given)."""
     reader = spark.read.format("delta")
     if version is not None:
@@ -163,7 +173,7 @@ def read_appended(spark: SparkSession, path: str, after: int | None, until: int)
             return changes.where("_change_type = 'insert'").drop(*CDF_COLUMNS)
         except AnalysisException:
             pass
-    return read_table(spark, path, until)
+    return read_delta(spark, path, until)
 
 
 def is_missing_file(error: BaseException) -> bool:
@@ -230,7 +240,7 @@ def append_new(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str
     new columns of ``df`` are added to the table.
     """
     if is_delta(spark, path):
-        held = read_table(spark, path).select(*[f"`{k}`" for k in keys])
+        held = read_delta(spark, path).select(*[f"`{k}`" for k in keys])
         df = df.join(held, list(keys), "left_anti").select(*df.columns)
     append(df, path, merge_schema=True)
 
@@ -248,19 +258,7 @@ def _session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Itera
                 spark.conf.unset(key)
 
 
-def idempotent_write(
-    spark: SparkSession, app_id: str, version: int
-) -> AbstractContextManager[None]:
-    """A context in which Delta writes record (and honour) ``app_id``/``version``.
-
-    Delta skips a write whose ``version`` is not above the one already recorded for ``app_id``
-    and records the pair in the same commit as the data otherwise (MERGE, UPDATE, DELETE and
-    INSERT alike).
-    """
-    return _session_settings(spark, {TXN_APP_ID: app_id, TXN_VERSION: str(version)})
-
-
-def merge(
+def merge_sql(
     spark: SparkSession,
     source: DataFrame,
     path: str,
@@ -272,7 +270,8 @@ def merge(
 ) -> MergeCounts:
     """``MERGE INTO <path> t USING <source> s ON <on> <clauses>``; return its row counts.
 
-    ``txn`` (app id, version) makes it an idempotent write (see :func:`idempotent_write`).
+    ``txn`` (app id, version) makes it an idempotent write: Delta skips it when the version is
+    not above the one recorded for the app id, and records the pair in the same commit.
     ``materialize_source=False`` skips Delta's copy of the source: only for a deterministic
     source (e.g. a cached DataFrame and Delta reads at pinned versions).
     """
@@ -300,3 +299,216 @@ def commit_metrics(spark: SparkSession, path: str, after: int) -> dict[str, int]
     if row is None or row["version"] <= after:
         return {}
     return {key: int(value) for key, value in (row["operationMetrics"] or {}).items()}
+
+
+def append_counted(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    *,
+    properties: Mapping[str, str] | None = None,
+) -> int:
+    """Append ``df`` in one commit, adding its new columns; return the rows written.
+
+    ``properties`` apply when the append creates the table.
+    """
+    before = table_state(spark, path).version if is_delta(spark, path) else -1
+    append(df, path, properties=None if before >= 0 else properties, merge_schema=True)
+    return commit_metrics(spark, path, before).get("numOutputRows", 0)
+
+
+def overwrite(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    *,
+    partition_by: Sequence[str] = (),
+    properties: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """Replace the table at ``path`` (its schema and partitioning too) by ``df`` in one commit;
+    return the commit's operation metrics."""
+    before = table_state(spark, path).version if is_delta(spark, path) else -1
+    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
+    writer.partitionBy(*partition_by).save(path)
+    return commit_metrics(spark, path, before)
+
+
+def merge_rows(
+    spark: SparkSession,
+    path: str,
+    source: DataFrame,
+    *,
+    on: Column,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    delete_flag: str,
+) -> dict[str, int]:
+    """MERGE ``source`` (``columns`` plus the boolean ``delete_flag``) into the table at ``path``.
+
+    Target rows matching ``on`` (source alias ``s``, target ``t``) are deleted where the flag is
+    set and otherwise get the source's non-key columns; unmatched source rows without the flag
+    are inserted. Returns the commit's operation metrics (empty when nothing was committed).
+    """
+    before = table_state(spark, path).version
+    values = [c for c in columns if c not in keys]
+    builder = (
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(source.alias("s"), on)
+        .whenMatchedDelete(condition=f"s.`{delete_flag}`")
+    )
+    if values:
+        builder = builder.whenMatchedUpdate(set={c: f"s.`{c}`" for c in values})
+    builder.whenNotMatchedInsert(
+        condition=f"NOT s.`{delete_flag}`", values={c: f"s.`{c}`" for c in columns}
+    ).execute()
+    return commit_metrics(spark, path, before)
+
+
+def last_commit(spark: SparkSession, path: str) -> tuple[int, Any] | None:
+    """The version and time of the table's latest commit (None when it has none)."""
+    row = DeltaTable.forPath(spark, path).history(1).select("version", "timestamp").first()
+    return (int(row[0]), row[1]) if row else None
+
+
+# --- files beside the tables: small text documents and table discovery (Hadoop filesystems) ---
+
+
+def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """The Hadoop filesystem of ``uri`` (local, s3a://, s3:// on Glue) and its Path."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def read_text(spark: SparkSession, uri: str) -> str | None:
+    """A small UTF-8 file's text through Spark's filesystems, or None when it does not exist."""
+    fs, path = _hadoop(spark, uri)
+    if not fs.exists(path):
+        return None
+    stream = fs.open(path)
+    try:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        data = jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+    finally:
+        stream.close()
+    return bytes(data).decode("utf-8")
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """Write (replace) a small UTF-8 file through Spark's filesystems (a PUT on S3)."""
+    fs, path = _hadoop(spark, uri)
+    out = fs.create(path, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
+DELTA_LOG = "_delta_log"
+
+
+def find_tables(spark: SparkSession, root: str, depth: int) -> list[str]:
+    """The name (path below ``root``) of every Delta table there, up to ``depth`` levels, sorted.
+
+    Folders holding a ``_delta_log`` are tables and are not descended into.
+    """
+    fs, path = _hadoop(spark, root)
+    if not fs.exists(path):
+        return []
+    found: list[str] = []
+
+    def walk(folder: Any, level: int) -> None:
+        for status in fs.listStatus(folder):
+            if not status.isDirectory():
+                continue
+            child = status.getPath()
+            if fs.exists(child.suffix(f"/{DELTA_LOG}")):
+                found.append(_relative(path, child))
+            elif level < depth and not child.getName().startswith("."):
+                walk(child, level + 1)
+
+    walk(path, 1)
+    return sorted(found)
+
+
+def _relative(root: Any, child: Any) -> str:
+    base = root.toUri().getPath().rstrip("/")
+    return str(child.toUri().getPath())[len(base) + 1 :]
+
+
+def stored_files(spark: SparkSession, path: str) -> tuple[int, int]:
+    """(files, bytes) of a table's data on storage: ``_delta_log`` and hidden files excluded.
+
+    Change data files (``_change_data/``) count: VACUUM removes them too.
+    """
+    fs, root = _hadoop(spark, path)
+    files = size = 0
+    iterator = fs.listFiles(root, True)
+    while iterator.hasNext():
+        status = iterator.next()
+        relative = _relative(root, status.getPath())
+        if relative.startswith(f"{DELTA_LOG}/") or relative.rsplit("/", 1)[-1].startswith("."):
+            continue
+        files += 1
+        size += int(status.getLen())
+    return files, size
+
+
+# --- maintenance ---
+
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+
+
+def active_files(spark: SparkSession, path: str) -> int:
+    """Files of the table's current snapshot (``DESCRIBE DETAIL`` numFiles)."""
+    row = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").select("numFiles").first()
+    return int(row[0] or 0) if row else 0
+
+
+def optimize(spark: SparkSession, path: str) -> None:
+    """Compact the table's small files (``OPTIMIZE``)."""
+    DeltaTable.forPath(spark, path).optimize().executeCompaction()
+
+
+def vacuum(spark: SparkSession, path: str, retention_hours: float, *, force: bool) -> None:
+    """``VACUUM`` the table, keeping what snapshots of the last ``retention_hours`` need.
+
+    ``force`` turns Delta's retention check off (for a retention below its safe default).
+    """
+    with session_conf(spark, vacuum_settings(spark, force)):
+        DeltaTable.forPath(spark, path).vacuum(float(retention_hours))
+
+
+@contextmanager
+def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Set session settings for the block, then restore the previous values."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, old in previous.items():
+            if old is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, old)
+
+
+def vacuum_settings(spark: SparkSession, force: bool) -> dict[str, str]:
+    """What VACUUM runs with: the retention check off when forced, a listing sized to the cluster.
+
+    VACUUM lists the table with ``parallelPartitionDiscovery.parallelism`` tasks (10,000 by
+    default), which costs minutes on a small cluster for a small table; unless the session sets
+    it, one task per core is used.
+    """
+    settings = {RETENTION_CHECK: "false"} if force else {}
+    if spark.conf.get(LISTING_PARALLELISM, None) is None:
+        settings[LISTING_PARALLELISM] = str(spark.sparkContext.defaultParallelism)
+    return settings

@@ -1,4 +1,4 @@
-"""Where a lakehouse keeps its tables (DESIGN §2, "Where things live").
+"""Where a lakehouse keeps its tables (docs/contract.md#where-things-live).
 
 One root gives ``landing/``, ``bronze/``, ``silver/`` and ``gold/`` below it; on AWS each layer
 may have its own bucket, so every layer root can also be set on its own.
@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 
 from medallion.spec import Table
+from medallion.spec.contract import LANDING, LAYERS, REJECTED_DIR, Layer
+
+__all__ = ["DEFAULT_ROOT", "LAYERS", "ROOT_ENV", "Lakehouse", "Layer", "is_remote"]
 
 DEFAULT_ROOT = "./lakehouse"
 ROOT_ENV = "MEDALLION_LAKEHOUSE"
-
-
-class Layer(StrEnum):
-    BRONZE = "bronze"
-    SILVER = "silver"
-    GOLD = "gold"
-
-
-LAYERS: tuple[Layer, ...] = (Layer.BRONZE, Layer.SILVER, Layer.GOLD)
 
 
 def is_remote(uri: str) -> bool:
@@ -52,7 +45,7 @@ class Lakehouse:
     def at(cls, root: str | None = None) -> Lakehouse:
         """The layout below one root (default ``$MEDALLION_LAKEHOUSE`` or ``./lakehouse``)."""
         base = _normalize(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
-        return cls(*(f"{base}/{part}" for part in ("landing", "bronze", "silver", "gold")))
+        return cls(f"{base}/{LANDING}", *(f"{base}/{layer.value}" for layer in LAYERS))
 
     @classmethod
     def of(cls, *, landing: str, bronze: str, silver: str, gold: str) -> Lakehouse:
@@ -65,7 +58,7 @@ class Lakehouse:
 
     def rejected_dir(self) -> str:
         """Where malformed landing files are moved, mirroring their landing path."""
-        return f"{self.landing}/_rejected"
+        return f"{self.landing}/{REJECTED_DIR}"
 
     def layer_root(self, layer: Layer | str) -> str:
         return str(getattr(self, Layer(layer).value))

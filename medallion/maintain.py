@@ -15,25 +15,35 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from medallion import delta_io
+from medallion.delta_io import LISTING_PARALLELISM, RETENTION_CHECK, stored_files
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.results import Status
-from medallion.spec import Domain
+from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
-#: Delta's default ``delta.deletedFileRetentionDuration``: VACUUM refuses less unless forced.
-SAFE_RETENTION_HOURS = 168
-RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
-LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-DELTA_LOG = "_delta_log"
+__all__ = [
+    "LISTING_PARALLELISM",
+    "MAX_DEPTH",
+    "RETENTION_CHECK",
+    "SAFE_RETENTION_HOURS",
+    "MaintainResult",
+    "check_retention",
+    "find_tables",
+    "maintain",
+    "maintain_table",
+    "stored_files",
+    "tables_to_maintain",
+]
+
 #: How deep below a layer root to look for Delta tables (``gold/_state/<model>`` is depth 2).
 MAX_DEPTH = 3
 
@@ -82,65 +92,9 @@ def check_retention(retention_hours: float, force: bool) -> None:
         )
 
 
-def _filesystem(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    """The Hadoop filesystem of ``uri`` (local, s3a://, s3:// on Glue) and its Path."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
-
-
 def find_tables(spark: SparkSession, root: str, depth: int = MAX_DEPTH) -> list[str]:
-    """The name (path below ``root``) of every Delta table there, sorted.
-
-    Folders holding a ``_delta_log`` are tables and are not descended into.
-    """
-    fs, path = _filesystem(spark, root)
-    if not fs.exists(path):
-        return []
-    found: list[str] = []
-
-    def walk(folder: Any, level: int) -> None:
-        for status in fs.listStatus(folder):
-            if not status.isDirectory():
-                continue
-            child = status.getPath()
-            if fs.exists(child.suffix(f"/{DELTA_LOG}")):
-                found.append(_relative(path, child))
-            elif level < depth and not child.getName().startswith("."):
-                walk(child, level + 1)
-
-    walk(path, 1)
-    return sorted(found)
-
-
-def _relative(root: Any, child: Any) -> str:
-    base = root.toUri().getPath().rstrip("/")
-    return str(child.toUri().getPath())[len(base) + 1 :]
-
-
-def stored_files(spark: SparkSession, table_path: str) -> tuple[int, int]:
-    """(files, bytes) of a table's data on storage: ``_delta_log`` and hidden files excluded.
-
-    Change data files (``_change_data/``) count: VACUUM removes them too.
-    """
-    fs, path = _filesystem(spark, table_path)
-    files = size = 0
-    iterator = fs.listFiles(path, True)
-    while iterator.hasNext():
-        status = iterator.next()
-        relative = _relative(path, status.getPath())
-        if relative.startswith(f"{DELTA_LOG}/") or relative.rsplit("/", 1)[-1].startswith("."):
-            continue
-        files += 1
-        size += int(status.getLen())
-    return files, size
-
-
-def active_files(spark: SparkSession, table_path: str) -> int:
-    """Files of the table's current snapshot (``DESCRIBE DETAIL`` numFiles)."""
-    row = spark.sql(f"DESCRIBE DETAIL delta.`{table_path}`").select("numFiles").first()
-    return int(row[0] or 0) if row else 0
+    """The name (path below ``root``) of every Delta table there, sorted."""
+    return delta_io.find_tables(spark, root, depth)
 
 
 def maintain_table(
@@ -153,19 +107,15 @@ def maintain_table(
     force: bool = False,
 ) -> MaintainResult:
     """OPTIMIZE then VACUUM one table; failures are reported in the result, not raised."""
-    from delta.tables import DeltaTable
-
     started = time.monotonic()
     result = MaintainResult(layer=layer, table=name, path=table_path)
     try:
         check_retention(retention_hours, force)
-        result.files_before = active_files(spark, table_path)
+        result.files_before = delta_io.active_files(spark, table_path)
         result.stored_before, result.bytes_before = stored_files(spark, table_path)
-        table = DeltaTable.forPath(spark, table_path)
-        table.optimize().executeCompaction()
-        result.files_after = active_files(spark, table_path)
-        with session_conf(spark, vacuum_settings(spark, force)):
-            table.vacuum(float(retention_hours))
+        delta_io.optimize(spark, table_path)
+        result.files_after = delta_io.active_files(spark, table_path)
+        delta_io.vacuum(spark, table_path, retention_hours, force=force)
         result.stored_after, result.bytes_after = stored_files(spark, table_path)
     except Exception as error:  # one table's failure is reported, the others are still maintained
         log.exception("maintain %s.%s failed", layer, name)
@@ -174,35 +124,6 @@ def maintain_table(
     result.seconds = time.monotonic() - started
     log.info("%s", result)
     return result
-
-
-@contextmanager
-def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
-    """Set session settings for the block, then restore the previous values."""
-    previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, old in previous.items():
-            if old is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, old)
-
-
-def vacuum_settings(spark: SparkSession, force: bool) -> dict[str, str]:
-    """What VACUUM runs with: the retention check off when forced, a listing sized to the cluster.
-
-    VACUUM lists the table with ``parallelPartitionDiscovery.parallelism`` tasks (10,000 by
-    default), which costs minutes on a small cluster for a small table; unless the session sets
-    it, one task per core is used.
-    """
-    settings = {RETENTION_CHECK: "false"} if force else {}
-    if spark.conf.get(LISTING_PARALLELISM, None) is None:
-        settings[LISTING_PARALLELISM] = str(spark.sparkContext.defaultParallelism)
-    return settings
 
 
 def tables_to_maintain(
@@ -219,18 +140,18 @@ def tables_to_maintain(
 def maintain(
     spark: SparkSession,
     lakehouse: Lakehouse,
-    domain: Domain,
     *,
     retention_hours: float = SAFE_RETENTION_HOURS,
     force: bool = False,
     layers: Sequence[Layer | str] = LAYERS,
 ) -> list[MaintainResult]:
-    """OPTIMIZE and VACUUM every table of every layer; one result per table.
+    """OPTIMIZE and VACUUM every table of ``layers`` (default all); one result per table.
 
-    Raises ``ValueError`` before touching any table when ``retention_hours`` is below
-    :data:`SAFE_RETENTION_HOURS` and ``force`` is false.
+    Every Delta table on storage is maintained, declared or bookkeeping.
+
+        Raises ``ValueError`` before touching any table when ``retention_hours`` is below
+        :data:`SAFE_RETENTION_HOURS` and ``force`` is false.
     """
-    del domain  # every Delta table on storage is maintained, declared or bookkeeping
     check_retention(retention_hours, force)
     return [
         maintain_table(

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.results import TableResult
+from medallion.runner import Progress
 from medallion.spec import Domain
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -44,27 +43,26 @@ def run_layer(
     max_bad_ratio: float | None = None,
     progress: Progress | None = None,
 ) -> list[TableResult]:
-    """Run one layer over every table (or the named ones) and return their results."""
+    """Run one layer over every table (or the named ones) and return their results.
+
+    ``tables`` may mix source tables and gold marts: each layer takes the names it has.
+    """
     layer = Layer(layer)
+    marts = {model.name for model in domain.gold_models}
+    if layer is Layer.GOLD:
+        from medallion.gold import run_gold
+
+        models = None if tables is None else [t for t in tables if t in marts]
+        return run_gold(spark, lakehouse, domain, models, progress=progress)
+    names = None if tables is None else [t for t in tables if t not in marts]
     if layer is Layer.BRONZE:
         from medallion.bronze import run_bronze
 
-        return run_bronze(spark, lakehouse, domain, tables, progress=progress)
-    if tables is not None and layer is not Layer.GOLD:
-        tables = [t for t in tables if t not in _gold_names(domain)]
-    if layer is Layer.SILVER:
-        from medallion.silver import run_silver
+        return run_bronze(spark, lakehouse, domain, names, progress=progress)
+    from medallion.silver import run_silver
 
-        options = {} if max_bad_ratio is None else {"max_bad_ratio": max_bad_ratio}
-        return run_silver(spark, lakehouse, domain, tables, **options)
-    from medallion.gold import run_gold
-
-    models = None if tables is None else [t for t in tables if t in _gold_names(domain)]
-    return run_gold(spark, lakehouse, domain, models)
-
-
-def _gold_names(domain: Domain) -> set[str]:
-    return {model.name for model in domain.gold_models}
+    options = {} if max_bad_ratio is None else {"max_bad_ratio": max_bad_ratio}
+    return run_silver(spark, lakehouse, domain, names, progress=progress, **options)
 
 
 def run(

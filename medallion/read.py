@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medallion.layout import Lakehouse, Layer
+from medallion.spec.contract import QUARANTINE_SUFFIX
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -26,14 +27,14 @@ def read_table(
     Silver and gold keep bookkeeping in ``_``-prefixed columns; they are left out unless
     ``metadata`` is true. Bronze rows always come with their lineage.
     """
-    from delta.tables import DeltaTable
+    from medallion import delta_io
 
     layer, table = parse_name(name)
     lakehouse = lakehouse or Lakehouse.at()
     path = lakehouse.table_path(layer, table)
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not delta_io.is_delta(spark, path):
         raise ValueError(f"no Delta table {name} at {path}: run `medallion run` first")
-    df = spark.read.format("delta").load(path)
-    if layer is Layer.BRONZE or metadata or table.endswith("_quarantine"):
+    df = delta_io.read_delta(spark, path)
+    if layer is Layer.BRONZE or metadata or table.endswith(QUARANTINE_SUFFIX):
         return df
     return df.select(*[c for c in df.columns if not c.startswith("_")])

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain
+from medallion.spec.contract import quarantine_name
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -22,13 +23,13 @@ def table_status(
     spark: SparkSession, lakehouse: Lakehouse, domain: Domain
 ) -> list[tuple[str, object, object, object, object]]:
     """One row per table: name, Delta version, rows, time of the last commit, quarantined rows."""
-    from delta.tables import DeltaTable
+    from medallion import delta_io
 
     def describe(path: str) -> tuple[object, object, object]:
-        if not DeltaTable.isDeltaTable(spark, path):
+        if not delta_io.is_delta(spark, path):
             return "-", "-", "never"
-        last = DeltaTable.forPath(spark, path).history(1).select("version", "timestamp").first()
-        rows = spark.read.format("delta").load(path).count()
+        last = delta_io.last_commit(spark, path)
+        rows = delta_io.read_delta(spark, path).count()
         return (last[0], rows, f"{last[1]:%Y-%m-%d %H:%M:%S}") if last else ("-", rows, "-")
 
     rows = []
@@ -36,11 +37,9 @@ def table_status(
         version, count, when = describe(lakehouse.table_path(layer, name))
         quarantined: object = ""
         if layer is Layer.SILVER:
-            path = lakehouse.table_path(layer, f"{name}_quarantine")
+            path = lakehouse.table_path(layer, quarantine_name(name))
             quarantined = (
-                spark.read.format("delta").load(path).count()
-                if DeltaTable.isDeltaTable(spark, path)
-                else 0
+                delta_io.read_delta(spark, path).count() if delta_io.is_delta(spark, path) else 0
             )
         rows.append((f"{layer.value}.{name}", version, count, when, quarantined))
     return rows

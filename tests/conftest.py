@@ -1,11 +1,15 @@
-"""Shared fixtures: one SparkSession (real Spark + Delta) for the whole test run."""
+"""Shared fixtures: one SparkSession (real Spark + Delta) for the whole test run.
+
+Tests are marked by what they need, from the fixtures they use (so nobody has to remember):
+``spark`` for the SparkSession, ``s3`` for the moto server. ``make test-fast`` runs the rest
+(``pytest -m "not spark and not s3"``).
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,20 +19,31 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from medallion.layout import Lakehouse
-    from medallion.pipeline import RunReport
 
 # Spark hands timestamps to Python in the process's local zone: make that UTC, as the session is.
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-#: Size of the generated demo data in the end-to-end tests (about 10k sales_items rows).
-PIPELINE_SCALE = 0.01
-#: At this scale each table gets only a few dozen changes per batch, so the injected bad rows
-#: are a larger share than the default limit allows.
-PIPELINE_MAX_BAD_RATIO = 0.5
+#: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS;
+#: the end-to-end lakehouse (``pipeline_run``).
+pytest_plugins = ("tests.e2e.moto", "tests.pipeline")
 
-#: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS.
-pytest_plugins = ("tests.e2e.moto",)
+#: Marker -> fixtures that mean a test needs it (directly or through another fixture).
+NEEDS: dict[str, frozenset[str]] = {
+    "spark": frozenset({"spark"}),
+    "s3": frozenset({"moto_endpoint"}),
+}
+
+
+def needs(fixtures: set[str] | list[str]) -> set[str]:
+    """The markers a test using ``fixtures`` (the whole closure) must carry."""
+    return {marker for marker, names in NEEDS.items() if names & set(fixtures)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in needs(getattr(item, "fixturenames", [])):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -60,27 +75,3 @@ def lakehouse(tmp_path: Path) -> Lakehouse:
     from medallion.layout import Lakehouse
 
     return Lakehouse.at(str(tmp_path / "lake"))
-
-
-@dataclass(frozen=True)
-class PipelineRun:
-    """A lakehouse taken through two runs: batches 0-1, then (incrementally) batches 2-3."""
-
-    lakehouse: Lakehouse
-    first: RunReport
-    second: RunReport
-
-
-@pytest.fixture(scope="session")
-def pipeline_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    from medallion.generate import generate
-    from medallion.layout import Lakehouse
-    from medallion.pipeline import run
-    from medallion.spec import DOMAIN
-
-    lakehouse = Lakehouse.at(str(tmp_path_factory.mktemp("pipeline") / "lakehouse"))
-    reports = []
-    for batches in ([0, 1], [2, 3]):
-        generate(lakehouse, scale=PIPELINE_SCALE, batches=batches)
-        reports.append(run(spark, lakehouse, DOMAIN, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
-    return PipelineRun(lakehouse, *reports)

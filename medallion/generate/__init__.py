@@ -1,6 +1,6 @@
 """The source simulator behind ``medallion generate``.
 
-It replays the demo source databases (DESIGN §3) and writes them into landing as AWS DMS
+It replays the demo source databases (docs/demo.md#tables) and writes them into landing as AWS DMS
 writes to S3: batch 0 is the full load, batches 1..N are days of CDC carrying every anomaly
 the pipeline must handle, each recorded in ``landing/_generator/manifest.json``::
 

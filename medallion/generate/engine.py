@@ -36,7 +36,7 @@ META = ("op", "key", "time", "deliver", "key_only", "kind", "rule", "bad_text")
 
 
 @dataclass
-class TableState:
+class SourceRows:
     """Current rows of one source table; row ``i`` holds primary key ``i + 1``."""
 
     cols: Cols
@@ -44,7 +44,7 @@ class TableState:
     refs: Arr  # live child rows that reference the row (restricting foreign keys)
 
     @classmethod
-    def of(cls, cols: Cols) -> TableState:
+    def of(cls, cols: Cols) -> SourceRows:
         size = len(next(iter(cols.values())))
         return cls(cols, np.ones(size, dtype=bool), np.zeros(size, dtype=np.int64))
 
@@ -70,7 +70,7 @@ class TableState:
 
 
 @dataclass
-class Changes:
+class ChangeBatch:
     """Changes of one table: DMS metadata and anomaly tags (``meta``) plus row images."""
 
     meta: Cols
@@ -79,17 +79,17 @@ class Changes:
     def __len__(self) -> int:
         return len(self.meta["op"])
 
-    def take(self, index: Arr) -> Changes:
-        return Changes(
+    def take(self, index: Arr) -> ChangeBatch:
+        return ChangeBatch(
             {k: v[index] for k, v in self.meta.items()}, {k: v[index] for k, v in self.cols.items()}
         )
 
     @staticmethod
-    def concat(parts: Sequence[Changes]) -> Changes:
-        """One ``Changes`` of non-empty ``parts`` in order (``parts`` must not be empty)."""
+    def concat(parts: Sequence[ChangeBatch]) -> ChangeBatch:
+        """One ``ChangeBatch`` of non-empty ``parts`` in order (``parts`` must not be empty)."""
         parts = [p for p in parts if len(p)] or list(parts[:1])
         first = parts[0]
-        return Changes(
+        return ChangeBatch(
             {k: np.concatenate([p.meta[k] for p in parts]) for k in first.meta},
             {k: np.concatenate([p.cols[k] for p in parts]) for k in first.cols},
         )
@@ -205,12 +205,12 @@ class Simulation:
         self.tables = {t.name: t for t in tables}
         self.scale = scale
         self.seed = seed
-        self.state: dict[str, TableState] = {}
+        self.state: dict[str, SourceRows] = {}
         self.loaded: dict[str, int] = {}
         self.batch = 0
-        self.pending: dict[str, Changes] = {}
+        self.pending: dict[str, ChangeBatch] = {}
         self._reinsert: dict[str, int] = {}
-        self._chunks: dict[str, list[Changes]] = {}
+        self._chunks: dict[str, list[ChangeBatch]] = {}
         self._taken: dict[str, Arr] = {}
 
     def rng(self, *parts: int) -> np.random.Generator:
@@ -221,7 +221,7 @@ class Simulation:
         """Batch 0: the initial content of every table."""
         for index, table in enumerate(self.tables.values()):
             for name, cols in table.full_load(self, self.rng(0, index)).items():
-                self.state[name] = TableState.of(cols)
+                self.state[name] = SourceRows.of(cols)
         for table in self.tables.values():
             state = self.state[table.name]
             self.loaded[table.name] = state.size
@@ -232,7 +232,7 @@ class Simulation:
                 self.state[parent].refs += refs.astype(np.int64)
 
     # ---------------------------------------------------------------- CDC batches
-    def run_batch(self, batch: int) -> dict[str, Changes]:
+    def run_batch(self, batch: int) -> dict[str, ChangeBatch]:
         """Simulate CDC batch ``batch`` (after ``batch - 1``); return the changes it delivers.
 
         Changes held back to arrive late are delivered by the next batch.
@@ -249,20 +249,20 @@ class Simulation:
             self._anomalies(table, rng)
             self._regular(table, rng)
         changes = {
-            name: Changes.concat(chunks) if chunks else self._nothing(name)
+            name: ChangeBatch.concat(chunks) if chunks else self._nothing(name)
             for name, chunks in self._chunks.items()
         }
         self._sequence(changes)
-        delivered: dict[str, Changes] = {}
+        delivered: dict[str, ChangeBatch] = {}
         for name, table_changes in changes.items():
             due = table_changes.meta["deliver"]
             now = table_changes.take(np.nonzero(due == batch)[0])
             late = self.pending.get(name)
-            delivered[name] = now if late is None else Changes.concat([late, now])
+            delivered[name] = now if late is None else ChangeBatch.concat([late, now])
             self.pending[name] = table_changes.take(np.nonzero(due == batch + 1)[0])
         return delivered
 
-    def _nothing(self, name: str) -> Changes:
+    def _nothing(self, name: str) -> ChangeBatch:
         """No change for table ``name`` (typed like an emitted change)."""
         none = np.zeros(0, dtype=np.int64)
         self._emit(name, "I", none, none, self.state[name].rows(none))
@@ -506,9 +506,9 @@ class Simulation:
             "bad_text": np.full(count, bad_text, dtype=object),
         }
         images = {c: np.asarray(cols[c]).copy() for c in table.value_columns}
-        self._chunks[name].append(Changes(meta, images))
+        self._chunks[name].append(ChangeBatch(meta, images))
 
-    def _sequence(self, changes: dict[str, Changes]) -> None:
+    def _sequence(self, changes: dict[str, ChangeBatch]) -> None:
         """Number this batch's changes per source database in commit order.
 
         ``change_seq`` imitates DMS's ``$AR_H_CHANGE_SEQ``: 35 digits, commit second first, so

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from medallion.generate import clock
-from medallion.generate.engine import Changes, TableSim
+from medallion.generate.engine import ChangeBatch, TableSim
 from medallion.generate.values import Arr
 from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, OP_COLUMN, Table
 
@@ -140,7 +140,9 @@ def declared_arrays(
     return arrays
 
 
-def cdc_file(table: TableSim, spec: Table, changes: Changes, batch: int, key: str) -> LandingFile:
+def cdc_file(
+    table: TableSim, spec: Table, changes: ChangeBatch, batch: int, key: str
+) -> LandingFile:
     """One CDC file from changes already in file order."""
     meta = changes.meta
     nulls = meta["key_only"]

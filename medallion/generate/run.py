@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from medallion.generate import anomalies as A
 from medallion.generate import clock
-from medallion.generate.engine import Changes, Simulation, TableSim
+from medallion.generate.engine import ChangeBatch, Simulation, TableSim
 from medallion.generate.files import LandingFile, cdc_file, declared_arrays, full_load_files
 from medallion.generate.manifest import Entry, Manifest, entry
 from medallion.generate.report import GenerateReport, TableFigures
@@ -97,7 +97,7 @@ def _relative(lakehouse: Lakehouse, spec: Table) -> str:
 
 
 def _cdc_files(
-    table: TableSim, spec: Table, changes: Changes, batch: int, table_index: int
+    table: TableSim, spec: Table, changes: ChangeBatch, batch: int, table_index: int
 ) -> list[LandingFile]:
     """Split a batch's delivered changes into DMS files, rows in commit order.
 

@@ -1,4 +1,5 @@
-"""The demo source tables (DESIGN §3): their rows, how they change and how to break their rules.
+"""The demo source tables (docs/demo.md#tables): their rows, how they change and how to break
+their rules (docs/demo.md#quality-rules).
 
 Sizes at scale 1: 50k clients (~1.2 addresses each), 200 sales people, 2k products, 300k sales
 over the two years before the load with ~1M items, 20k employees. Foreign keys always point at

@@ -1,7 +1,7 @@
 """Gold: the business marts, refreshed incrementally from silver's change data feed.
 
-``run_gold`` is the layer's entry point. The marts are pure DataFrame -> DataFrame functions a
-notebook can call on silver tables::
+``run_gold`` is the layer's entry point (:mod:`medallion.gold.runner`). The marts are pure
+DataFrame -> DataFrame functions a notebook can call on silver tables::
 
     from medallion.gold import sales_daily
     sales_daily(sales=..., sales_items=..., products=...)
@@ -18,7 +18,7 @@ from medallion.gold.marts import (
     sales_person_monthly,
     sales_person_monthly_scope,
 )
-from medallion.gold.runner import GoldError, conform, merge, refresh, run_gold
+from medallion.gold.runner import GoldError, conform, refresh, run_gold, write_difference
 from medallion.gold.scope import Scope
 
 __all__ = [
@@ -31,11 +31,11 @@ __all__ = [
     "conform",
     "customer_value",
     "customer_value_scope",
-    "merge",
     "refresh",
     "run_gold",
     "sales_daily",
     "sales_daily_scope",
     "sales_person_monthly",
     "sales_person_monthly_scope",
+    "write_difference",
 ]

@@ -1,10 +1,11 @@
-"""The gold marts of the demo domain (DESIGN §3), as pure DataFrame -> DataFrame transforms.
+"""The gold marts of the demo domain (docs/demo.md#gold-marts), as pure DataFrame -> DataFrame
+transforms.
 
 Each transform takes the silver tables it reads as keyword arguments named after them
 (``sales_daily(sales=..., sales_items=..., products=...)``), ignores any extra column (silver's
 ``_``-prefixed metadata), and returns exactly the columns declared in ``medallion/spec/demo.py``.
 
-Definitions, where DESIGN §3 leaves room:
+Definitions, where docs/demo.md#gold-marts leaves room:
 
 - Net revenue of an item = ``quantity * unit_price * (1 - discount)`` with the item's own
   ``unit_price``; a NULL discount counts as no discount. Sums are exact decimals, rounded

@@ -1,4 +1,4 @@
-"""The gold layer's entry point: refresh every declared mart from silver, incrementally.
+"""Gold's runner: one declared mart refreshed from silver, incrementally.
 
 For each :class:`~medallion.spec.GoldModel` the runner, driven only by the declaration:
 
@@ -10,9 +10,9 @@ For each :class:`~medallion.spec.GoldModel` the runner, driven only by the decla
    values the changes touch;
 4. recomputes the transform for those values only (a semi-join of its output with the scope,
    which Spark pushes below the aggregates towards the silver scans) and replaces them in gold
-   with one MERGE of the difference: changed rows updated, new ones inserted, rows of the
-   scope that no longer exist deleted; rows outside the scope and unchanged rows are not
-   rewritten, and a recompute that changes nothing commits nothing;
+   with one MERGE of the difference (:func:`write_difference`): changed rows updated, new
+   ones inserted, rows of the scope that no longer exist deleted; rows outside the scope and
+   unchanged rows are not rewritten, and a recompute that changes nothing commits nothing;
 5. records the consumed versions, after the gold commit.
 
 A full recompute (same MERGE without the scope, or a fresh write when the gold table is missing
@@ -26,27 +26,24 @@ from __future__ import annotations
 
 import importlib
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from delta.tables import DeltaTable
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion import delta_io
-from medallion.concurrency import map_tables
 from medallion.gold.changes import CHANGE_TYPE, COMMIT_VERSION, Changes
 from medallion.gold.scope import Scope
 from medallion.gold.state import GoldState, TableVersion, load_state, save_state, state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
+from medallion.runner import Progress, first_line, run_tables
 from medallion.spec import Domain, GoldModel, Table
+from medallion.spec.contract import GOLD_PROPERTIES
 
-#: Table properties of every gold table: consumers can follow gold's own changes.
-GOLD_PROPERTIES = {delta_io.CDF_PROPERTY: "true"}
 SCOPE_SUFFIX = "_scope"
 #: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
 DELETE = "_gold_delete"
@@ -69,7 +66,7 @@ class Source:
     version: int
 
     def read(self, spark: SparkSession) -> DataFrame:
-        return delta_io.read_table(spark, self.path, self.version).select(*self.table.column_names)
+        return delta_io.read_delta(spark, self.path, self.version).select(*self.table.column_names)
 
     def changes_after(self, spark: SparkSession, version: int) -> DataFrame:
         """Change Data Feed rows of versions ``version + 1 .. self.version``."""
@@ -101,6 +98,7 @@ def run_gold(
     models: Sequence[str] | None = None,
     *,
     parallelism: int | None = None,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Refresh the gold marts (all declared ones, or ``models``); one result per mart.
 
@@ -112,17 +110,14 @@ def run_gold(
     names = list(models) if models is not None else [m.name for m in domain.gold_models]
     pins = Pins(spark, lakehouse)
 
-    def one(name: str) -> TableResult:
+    def one(session: SparkSession, name: str) -> TableResult:
         result = TableResult(layer=Layer.GOLD.value, table=name)
-        started = time.monotonic()
-        try:
-            refresh(spark, lakehouse, domain, domain.gold_model(name), result, pins)
-        except Exception as error:
-            result.fail(f"gold model {name!r}: {_summary(error)}")
-        result.seconds = time.monotonic() - started
+        refresh(session, lakehouse, domain, domain.gold_model(name), result, pins)
         return result
 
-    return map_tables(one, names, workers=parallelism, name="gold")
+    return run_tables(
+        spark, Layer.GOLD, names, one, name=str, progress=progress, workers=parallelism
+    )
 
 
 def refresh(
@@ -160,7 +155,7 @@ def refresh(
         result.messages.append(f"full recompute: {reason}; {_describe(metrics)}")
     elif scope is not None and scope.size:
         new = scope.restrict(conform(transform(**inputs), model))
-        metrics = merge(spark, gold_path, new, model, scope)
+        metrics = write_difference(spark, gold_path, new, model, scope)
         result.messages.append(f"incremental: {scope.describe()}; {_describe(metrics)}")
     else:
         metrics = {}
@@ -204,7 +199,7 @@ def conform(df: DataFrame, model: GoldModel) -> DataFrame:
     return df.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in model.columns])
 
 
-def merge(
+def write_difference(
     spark: SparkSession, path: str, new: DataFrame, model: GoldModel, scope: Scope | None
 ) -> dict[str, int]:
     """Make the gold rows of ``scope`` (all rows when None) equal ``new``, in one commit.
@@ -216,8 +211,7 @@ def merge(
     recompute commits nothing. Returns the commit's operation metrics (empty when nothing
     changed).
     """
-    before = delta_io.table_state(spark, path).version
-    current = delta_io.read_table(spark, path)
+    current = delta_io.read_delta(spark, path)
     if scope is not None:
         current = scope.restrict(current)
     # A local checkpoint runs with adaptive execution (a cached plan would not) and gives the
@@ -225,21 +219,15 @@ def merge(
     difference = compare(new, current, model).localCheckpoint(eager=True)
     if difference.isEmpty():
         return {}
-    columns = model.column_names
-    on = _all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain])
-    values = [c for c in columns if c not in model.grain]
-    builder = (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(difference.alias("s"), on)
-        .whenMatchedDelete(condition=F.col(f"s.{DELETE}"))
+    return delta_io.merge_rows(
+        spark,
+        path,
+        difference,
+        on=_all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain]),
+        columns=model.column_names,
+        keys=model.grain,
+        delete_flag=DELETE,
     )
-    if values:
-        builder = builder.whenMatchedUpdate(set={c: F.col(f"s.{c}") for c in values})
-    builder.whenNotMatchedInsert(
-        condition=~F.col(f"s.{DELETE}"), values={c: F.col(f"s.{c}") for c in columns}
-    ).execute()
-    return delta_io.commit_metrics(spark, path, before)
 
 
 def compare(new: DataFrame, current: DataFrame, model: GoldModel) -> DataFrame:
@@ -275,13 +263,10 @@ def _write_full(
     spark: SparkSession, path: str, new: DataFrame, model: GoldModel, *, recreate: bool
 ) -> dict[str, int]:
     if not recreate:
-        return merge(spark, path, new, model, None)
-    before = delta_io.table_state(spark, path).version if delta_io.is_delta(spark, path) else -1
-    writer = new.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    for key, value in GOLD_PROPERTIES.items():
-        writer = writer.option(key, value)
-    writer.partitionBy(*model.partition_by).save(path)
-    return delta_io.commit_metrics(spark, path, before)
+        return write_difference(spark, path, new, model, None)
+    return delta_io.overwrite(
+        spark, new, path, partition_by=model.partition_by, properties=GOLD_PROPERTIES
+    )
 
 
 def _scope(
@@ -317,7 +302,7 @@ def _scope(
             except Exception as error:
                 reason = (
                     f"the changes of silver {name!r} after version {consumed} are no longer "
-                    f"readable ({_summary(error)})"
+                    f"readable ({first_line(error)})"
                 )
                 return None, reason, 0
         changes = Changes(
@@ -365,25 +350,12 @@ def _gold_version(spark: SparkSession, path: str, model: GoldModel) -> TableVers
     """The gold table's id and version, or None when missing or not shaped as declared."""
     if not delta_io.is_delta(spark, path):
         return None
-    fields = [(f.name, f.dataType.simpleString()) for f in delta_io.read_table(spark, path).schema]
+    fields = [(f.name, f.dataType.simpleString()) for f in delta_io.read_delta(spark, path).schema]
     declared = [(c.name, c.type.replace(" ", "")) for c in model.columns]
-    if fields != declared or partition_columns(spark, path) != list(model.partition_by):
+    if fields != declared or delta_io.partition_columns(spark, path) != list(model.partition_by):
         return None
     state = delta_io.table_state(spark, path)
     return TableVersion(state.table_id, state.version)
-
-
-def partition_columns(spark: SparkSession, path: str) -> list[str]:
-    """The partition columns of the Delta table at ``path`` (from its log, no Spark job)."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    none = jvm.scala.Option.empty()
-    columns = log.update(False, none, none).metadata().partitionColumns().iterator()
-    names = []
-    while columns.hasNext():
-        names.append(str(columns.next()))
-    return names
 
 
 def _pin(spark: SparkSession, lakehouse: Lakehouse, table: Table) -> Source:
@@ -414,9 +386,3 @@ def _describe(metrics: dict[str, int]) -> str:
 def _all(conditions: list[Column]) -> Column:
     """AND of ``conditions``; TRUE when there are none (a mart whose grain is one row)."""
     return reduce(lambda a, b: a & b, conditions, F.lit(True))
-
-
-def _summary(error: BaseException) -> str:
-    """The first line of an error (Spark's carry a JVM stack trace)."""
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:500]

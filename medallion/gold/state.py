@@ -19,14 +19,15 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any
-
-from pyspark.sql import SparkSession
+from typing import TYPE_CHECKING, Any
 
 from medallion.layout import is_remote
+from medallion.spec.contract import STATE_DIR
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 FORMAT = 1
-STATE_DIR = "_state"
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,9 @@ def _read_text(spark: SparkSession, path: str) -> str | None:
                 return handle.read()
         except FileNotFoundError:
             return None
-    fs, hadoop_path = _hadoop(spark, path)
-    if not fs.exists(hadoop_path):
-        return None
-    stream = fs.open(hadoop_path)
-    try:
-        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)  # type: ignore[union-attr]
-    finally:
-        stream.close()
-    return bytes(data).decode("utf-8")
+    from medallion import delta_io
+
+    return delta_io.read_text(spark, path)
 
 
 def _write_text(spark: SparkSession, path: str, text: str) -> None:
@@ -127,17 +122,6 @@ def _write_text(spark: SparkSession, path: str, text: str) -> None:
                 os.remove(temporary)
             raise
         return
-    fs, hadoop_path = _hadoop(spark, path)
-    out = fs.create(hadoop_path, True)
-    try:
-        out.write(bytearray(text.encode("utf-8")))
-    finally:
-        out.close()
+    from medallion import delta_io
 
-
-def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    return hadoop_path.getFileSystem(conf), hadoop_path
+    delta_io.write_text(spark, path, text)

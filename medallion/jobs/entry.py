@@ -1,17 +1,22 @@
-"""The Glue job entry point: one step of the pipeline (``--layer``), the same code as locally.
+"""The Glue job entry point: one layer's step (``--layer``, ``--action``), the same code as
+locally.
 
 Glue runs ``medallion/jobs/glue_entry.py`` with its job arguments (``--key value``)::
 
-    --JOB_NAME <name> --layer bronze|silver|gold|maintain
+    --JOB_NAME <name> --layer bronze|silver|gold|maintain [--action run|maintain]
     --landing-root s3://… --bronze-root s3://… --silver-root s3://… --gold-root s3://…
     [--bronze-database db] [--silver-database db] [--gold-database db]
     [--retention-hours 168] [--max-bad-ratio 0.05]
 
 On Glue they are read with ``awsglue.utils.getResolvedOptions``; elsewhere the same names are
 parsed with argparse, so a laptop runs exactly what Glue runs. Arguments Glue adds on its own
-(``--JOB_ID``, ``--TempDir``, …) are ignored. The step calls :func:`medallion.pipeline.run`
-(``maintain``: :func:`medallion.maintain.maintain`), then registers the layer's tables in its
-catalog database when one is given. The process exits non-zero when any table failed.
+(``--JOB_ID``, ``--TempDir``, …) are ignored.
+
+``--action run`` (the default) runs the layer (:func:`medallion.pipeline.run`), then registers
+its tables in its catalog database when one is given. ``--action maintain`` maintains the
+layer's own tables (:func:`medallion.maintain.maintain`: OPTIMIZE, VACUUM with the contract's
+retention), so each layer's job, under its own role, keeps its own tables. ``--layer maintain``
+(older job definitions) maintains every layer. The process exits non-zero when any table failed.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.spec import DOMAIN, Domain
+from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -33,12 +40,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("medallion.jobs")
 
+
+class Action(StrEnum):
+    """What a job does with its layer."""
+
+    RUN = "run"
+    MAINTAIN = "maintain"
+
+
+#: ``--layer maintain``: maintain every layer (job definitions from before ``--action``).
 MAINTAIN = "maintain"
 STEPS = (*(layer.value for layer in LAYERS), MAINTAIN)
 #: Arguments every job receives (infra passes the whole layout to every job).
 REQUIRED = ("JOB_NAME", "layer", "landing-root", "bronze-root", "silver-root", "gold-root")
 #: Arguments a job may receive.
 OPTIONAL = (
+    "action",
     "bronze-database",
     "silver-database",
     "gold-database",
@@ -61,11 +78,22 @@ class JobOptions:
     """The typed job arguments."""
 
     job_name: str
-    step: str
+    #: The layers the job works on: one, or every layer for ``--layer maintain``.
+    layers: tuple[Layer, ...]
     lakehouse: Lakehouse
+    action: Action = Action.RUN
     databases: Mapping[Layer, str] = field(default_factory=dict)
     retention_hours: float | None = None
     max_bad_ratio: float | None = None
+
+    @property
+    def step(self) -> str:
+        """What the job does, for logs: ``silver`` or ``maintain silver`` (``maintain``: all)."""
+        if self.action is Action.RUN:
+            return self.layers[0].value
+        if self.layers == LAYERS:
+            return MAINTAIN
+        return f"{MAINTAIN} {' '.join(layer.value for layer in self.layers)}"
 
 
 @dataclass
@@ -130,6 +158,12 @@ def parse_args(argv: Sequence[str], resolver: Resolver | None = None) -> JobOpti
     step = str(values["layer"])
     if step not in STEPS:
         raise ValueError(f"--layer must be one of {', '.join(STEPS)}, got {step!r}")
+    action_value = str(values.get("action") or Action.RUN.value)
+    if action_value not in {a.value for a in Action}:
+        names = ", ".join(a.value for a in Action)
+        raise ValueError(f"--action must be one of {names}, got {action_value!r}")
+    action = Action.MAINTAIN if step == MAINTAIN else Action(action_value)
+    layers = LAYERS if step == MAINTAIN else (Layer(step),)
     lakehouse = Lakehouse.of(
         **{part: str(values[f"{part}_root"]) for part in ("landing", "bronze", "silver", "gold")}
     )
@@ -140,8 +174,9 @@ def parse_args(argv: Sequence[str], resolver: Resolver | None = None) -> JobOpti
     }
     return JobOptions(
         job_name=str(values["JOB_NAME"]),
-        step=step,
+        layers=layers,
         lakehouse=lakehouse,
+        action=action,
         databases=databases,
         retention_hours=_number(values, "retention-hours"),
         max_bad_ratio=_number(values, "max-bad-ratio"),
@@ -155,20 +190,25 @@ def run_job(
     *,
     glue: GlueClient | None = None,
 ) -> JobReport:
-    """Run the step, then register its layer's tables in the catalog (when a database is given)."""
+    """Run the step: maintain the layers' tables, or run the layer then register its tables in
+    the catalog (when a database is given)."""
     started = time.monotonic()
     report = JobReport(step=options.step)
-    if options.step == MAINTAIN:
-        from medallion.maintain import SAFE_RETENTION_HOURS, maintain
+    if options.action is Action.MAINTAIN:
+        from medallion.maintain import maintain
 
         retention = (
             SAFE_RETENTION_HOURS if options.retention_hours is None else options.retention_hours
         )
-        report.results.extend(maintain(spark, options.lakehouse, domain, retention_hours=retention))
+        report.results.extend(
+            maintain(
+                spark, options.lakehouse, retention_hours=retention, layers=list(options.layers)
+            )
+        )
     else:
         from medallion.pipeline import run
 
-        layer = Layer(options.step)
+        (layer,) = options.layers
         run_report = run(
             spark, options.lakehouse, domain, [layer], max_bad_ratio=options.max_bad_ratio
         )
@@ -186,14 +226,12 @@ def run_job(
 
 def describe(report: JobReport) -> str:
     """The end-of-job summary for the logs."""
-    from medallion.results import TableResult
+    from medallion.results import TableResult, summary_table
 
     tables = [r for r in report.results if isinstance(r, TableResult)]
     lines: list[str] = []
     if tables:
-        from medallion.cli import summary
-
-        lines.append(summary(tables))
+        lines.append(summary_table(tables))
     lines += [str(r) for r in report.results if not isinstance(r, TableResult)]
     lines += [str(r) for r in report.catalog]
     failures = report.failures

@@ -1,11 +1,12 @@
 """Silver: the current state per key of every table, checked, applied like APPLY CHANGES.
 
-``run_silver`` is the layer's entry point; the transforms are pure DataFrame -> DataFrame
-functions a notebook can call on any bronze-shaped DataFrame.
+``run_silver`` is the layer's entry point (:mod:`medallion.silver.runner`); the transforms
+(:mod:`medallion.silver.transforms`, checks in :mod:`medallion.silver.quality`) are pure
+DataFrame -> DataFrame functions a notebook can call on any bronze-shaped DataFrame.
 """
 
-from medallion.silver.apply import MAX_BAD_RATIO, SilverPaths, apply_table, run_silver
 from medallion.silver.quality import Check, checks
+from medallion.silver.runner import MAX_BAD_RATIO, SilverPaths, apply_table, run_silver
 from medallion.silver.transforms import (
     accepted,
     current_state,
@@ -13,7 +14,6 @@ from medallion.silver.transforms import (
     latest_per_key,
     order_key,
     quarantine_rows,
-    quarantine_schema,
     silver_schema,
     to_silver_columns,
     undeclared_columns,
@@ -33,7 +33,6 @@ __all__ = [
     "latest_per_key",
     "order_key",
     "quarantine_rows",
-    "quarantine_schema",
     "run_silver",
     "silver_schema",
     "to_silver_columns",

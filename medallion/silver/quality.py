@@ -15,9 +15,9 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, RuleAction, Table
+from medallion.spec.contract import BRONZE_LINEAGE, CORRUPT_RECORD
 
-#: Bronze's column holding a CSV line that did not parse (when the table has one).
-CORRUPT_RECORD = "_corrupt_record"
+_LINEAGE_TYPES = dict(BRONZE_LINEAGE)
 #: The struct column of a typed batch holding the raw (string) values as received.
 RAW = "_raw"
 OPERATIONS = ("I", "U", "D")
@@ -106,10 +106,8 @@ def checks(table: Table, *, corrupt_record: bool = False) -> list[Check]:
                 True,
             )
         )
-    for dms, lineage, type_ in (
-        (COMMIT_TS_COLUMN, "_commit_ts", "timestamp"),
-        (CHANGE_SEQ_COLUMN, "_change_seq", "decimal(38,0)"),
-    ):
+    for dms, lineage in ((COMMIT_TS_COLUMN, "_commit_ts"), (CHANGE_SEQ_COLUMN, "_change_seq")):
+        type_ = _LINEAGE_TYPES[lineage]
         found.append(
             Check(
                 castable_check_name(dms),

@@ -8,62 +8,28 @@ No I/O and no session here, so a notebook can run them on any bronze-shaped Data
 
 from __future__ import annotations
 
-import re
-
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from medallion.silver.quality import CORRUPT_RECORD, RAW, checks
+from medallion.schemas import spark_type
+from medallion.silver.quality import RAW, checks
 from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, DMS_COLUMNS, RuleAction, Table
-
-#: Bronze lineage columns (typed) that silver carries along, with their types.
-LINEAGE: dict[str, T.DataType] = {
-    "_op": T.StringType(),
-    "_commit_ts": T.TimestampType(),
-    "_change_seq": T.DecimalType(38, 0),
-    "_full_load": T.BooleanType(),
-    "_file_key": T.StringType(),
-    "_source_file": T.StringType(),
-    "_row": T.LongType(),
-    "_ingested_at": T.TimestampType(),
-    "_batch_id": T.StringType(),
-}
-#: Metadata columns of a silver table, after the declared ones: the change a live row reflects.
-SILVER_METADATA = (
-    "_op",
-    "_commit_ts",
-    "_change_seq",
-    "_full_load",
-    "_file_key",
-    "_row",
-    "_source_file",
-    "_batch_id",
+from medallion.spec.contract import (
+    BRONZE_LINEAGE,
+    CORRUPT_RECORD,
+    QUARANTINE_REASON,
+    QUARANTINE_RULE,
+    QUARANTINE_RULES,
+    QUARANTINED_AT,
+    SILVER_METADATA,
 )
-#: Columns a typed batch adds for its checks.
-RULE, RULES, REASON, QUARANTINED = "_rule", "_rules", "_reason", "_quarantined"
-QUARANTINED_AT = "_quarantined_at"
 
-_SIMPLE_TYPES: dict[str, T.DataType] = {
-    "string": T.StringType(),
-    "int": T.IntegerType(),
-    "bigint": T.LongType(),
-    "smallint": T.ShortType(),
-    "double": T.DoubleType(),
-    "float": T.FloatType(),
-    "boolean": T.BooleanType(),
-    "date": T.DateType(),
-    "timestamp": T.TimestampType(),
-}
-_DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
-
-
-def spark_type(declared: str) -> T.DataType:
-    """The Spark type of a declared column type such as ``decimal(10,2)``."""
-    match = _DECIMAL.match(declared)
-    if match:
-        return T.DecimalType(int(match.group(1)), int(match.group(2)))
-    return _SIMPLE_TYPES[declared]
+#: Bronze lineage columns (typed) that silver carries along, with their Spark types.
+LINEAGE: dict[str, T.DataType] = {name: spark_type(type_) for name, type_ in BRONZE_LINEAGE}
+#: Columns a typed batch adds for its checks (the first three go to the quarantine).
+RULE, RULES, REASON = QUARANTINE_RULE, QUARANTINE_RULES, QUARANTINE_REASON
+QUARANTINED = "_quarantined"
 
 
 def silver_schema(table: Table) -> T.StructType:
@@ -73,21 +39,9 @@ def silver_schema(table: Table) -> T.StructType:
     return T.StructType(fields)
 
 
-def quarantine_schema(table: Table) -> T.StructType:
-    """Raw declared values (strings), the failed checks and why, lineage, time of quarantine."""
-    fields = [T.StructField(c, T.StringType()) for c in table.column_names]
-    fields += [
-        T.StructField(RULE, T.StringType()),
-        T.StructField(RULES, T.ArrayType(T.StringType())),
-        T.StructField(REASON, T.StringType()),
-    ]
-    fields += [T.StructField(c, t) for c, t in LINEAGE.items()]
-    fields.append(T.StructField(QUARANTINED_AT, T.TimestampType()))
-    return T.StructType(fields)
-
-
 def ordering_columns(table: Table) -> list[str]:
-    """Columns of a typed batch (and of silver) that hold the order of a change (DESIGN §2).
+    """Columns of a typed batch (and of silver) that hold the order of a change
+    (docs/contract.md#change-ordering).
 
     ``sequence_by`` entries name DMS columns (``change_seq``, ``commit_ts``: their parsed
     lineage column) or declared columns; ``_full_load``, ``_file_key`` and ``_row`` follow.
@@ -189,7 +143,7 @@ def accepted(df: DataFrame) -> DataFrame:
 
 
 def latest_per_key(df: DataFrame, table: Table) -> DataFrame:
-    """The latest change of each key by the change order (DESIGN §2)."""
+    """The latest change of each key by the change order (docs/contract.md#change-ordering)."""
     window = Window.partitionBy(*[F.col(f"`{c}`") for c in table.primary_key]).orderBy(
         order_key(table).desc()
     )

@@ -1,4 +1,4 @@
-"""The demo domain of DESIGN §3: a retail database and an HR table, replicated by DMS."""
+"""The demo domain (docs/demo.md#tables): a retail database and an HR table, replicated by DMS."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ _TYPE_PATTERN = re.compile(
 )
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
-#: Columns that DMS adds to every landing file (see DESIGN §2).
+#: Columns that DMS adds to every landing file (docs/contract.md#landing).
 OP_COLUMN = "Op"
 COMMIT_TS_COLUMN = "commit_ts"
 CHANGE_SEQ_COLUMN = "change_seq"
@@ -76,8 +76,9 @@ class Table:
     source: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    #: Change ordering, most significant first; absent columns are skipped per file,
-    #: and file name then row position always break the remaining ties (DESIGN §2).
+    #: Change ordering, most significant first; absent columns are skipped per file, and file
+    #: name then row position always break the remaining ties
+    #: (docs/contract.md#change-ordering).
     sequence_by: tuple[str, ...] = (CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN)
     partition_by: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()

@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
-from medallion import bronze
+from medallion import delta_io
 from medallion.bronze import run_bronze
 from medallion.layout import Lakehouse
 from medallion.results import Status
@@ -164,14 +165,14 @@ def test_crash_mid_run_then_rerun_equals_clean_run(
     shutil.copytree(clean.landing, crashed.landing)
     run_bronze(spark, clean, DOMAIN)
 
-    real_append = bronze._append
+    real_append = delta_io.append_counted
 
-    def crash_on_employees(spark: SparkSession, df: DataFrame, path: str, *rest: object) -> int:
+    def crash_on_employees(spark: SparkSession, df: DataFrame, path: str, **options: Any) -> int:
         if path.endswith("/employees"):
             raise KeyboardInterrupt("killed before the employees commit")
-        return real_append(spark, df, path, *rest)  # type: ignore[arg-type]
+        return real_append(spark, df, path, **options)
 
-    monkeypatch.setattr(bronze, "_append", crash_on_employees)
+    monkeypatch.setattr(delta_io, "append_counted", crash_on_employees)
     with pytest.raises(KeyboardInterrupt):
         run_bronze(spark, crashed, DOMAIN)
     assert bronze_df(spark, crashed, "products").count() == 5

@@ -1,8 +1,8 @@
 """The source simulator: DMS-shaped landing files, determinism, and the promised anomalies.
 
 No Spark here: files are read back with pyarrow, and a small reference implementation of the
-CDC contract (DESIGN §2, the demo rules of §3) checks that applying the landed changes gives
-exactly the state the simulator says silver must hold.
+CDC contract (docs/contract.md#landing, the demo rules of docs/demo.md#quality-rules) checks
+that applying the landed changes gives exactly the state the simulator says silver must hold.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ RULES = {
 
 
 def failed_rule(table: Table, row: Row) -> str | None:
-    """The first check a landed row fails (DESIGN §3), or None."""
+    """The first check a landed row fails (docs/demo.md#quality-rules), or None."""
     op = (row.get("Op") or "I").strip().upper()
     if op not in ("I", "U", "D"):
         return A.OP_KNOWN

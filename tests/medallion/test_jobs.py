@@ -12,8 +12,8 @@ from pyspark.sql import SparkSession
 
 import medallion.maintain
 from medallion.jobs import entry
-from medallion.jobs.entry import JobOptions, parse_args, run_job
-from medallion.layout import Lakehouse, Layer
+from medallion.jobs.entry import Action, JobOptions, parse_args, run_job
+from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.spec import DOMAIN
 from tests.e2e.moto import Aws
 from tests.medallion.landing_files import employee, product, write_csv, write_parquet
@@ -64,13 +64,24 @@ def test_glue_arguments_are_parsed_with_glue_names() -> None:
     )
     assert options == JobOptions(
         job_name="medallion-silver",
-        step="silver",
+        layers=(Layer.SILVER,),
         lakehouse=Lakehouse("s3://b/landing", "s3://b/tables", "s3://s/tables", "/g"),
+        action=Action.RUN,
         databases={Layer.SILVER: "silver_db"},
         retention_hours=None,
         max_bad_ratio=0.05,
     )
+    assert options.step == "silver"
     assert parse_args(job_argv(lake, "maintain", "--retention-hours", "336")).retention_hours == 336
+
+
+def test_maintain_action_keeps_to_the_layer_and_layer_maintain_means_all() -> None:
+    lake = Lakehouse.at("/l")
+    own = parse_args(job_argv(lake, "gold", "--action", "maintain"))
+    assert (own.action, own.layers, own.step) == (Action.MAINTAIN, (Layer.GOLD,), "maintain gold")
+    legacy = parse_args(job_argv(lake, "maintain"))
+    assert (legacy.action, legacy.layers, legacy.step) == (Action.MAINTAIN, LAYERS, "maintain")
+    assert parse_args(job_argv(lake, "bronze", "--action", "run")).action is Action.RUN
 
 
 @pytest.mark.parametrize(
@@ -79,6 +90,7 @@ def test_glue_arguments_are_parsed_with_glue_names() -> None:
         (["x.py", "--JOB_NAME", "j", "--layer", "bronze"], "--landing-root"),
         (job_argv(Lakehouse.at("/l"), "platinum"), "--layer must be one of"),
         (job_argv(Lakehouse.at("/l"), "maintain", "--retention-hours", "a week"), "number"),
+        (job_argv(Lakehouse.at("/l"), "gold", "--action", "optimize"), "--action must be one of"),
     ],
 )
 def test_bad_arguments_are_named(argv: list[str], message: str) -> None:
@@ -112,15 +124,18 @@ def test_maintain_step_calls_maintain_with_the_retention(
 ) -> None:
     seen: dict[str, object] = {}
 
-    def fake_maintain(spark, lakehouse, domain, *, retention_hours):
-        seen.update(lakehouse=lakehouse, retention_hours=retention_hours)
+    def fake_maintain(spark, lakehouse, *, retention_hours, layers):
+        seen.update(lakehouse=lakehouse, retention_hours=retention_hours, layers=layers)
         return []
 
     monkeypatch.setattr(medallion.maintain, "maintain", fake_maintain)
     lake = Lakehouse.at("/l")
     report = run_job(spark, parse_args(job_argv(lake, "maintain", "--retention-hours", "200")))
     assert report.ok
-    assert seen == {"lakehouse": lake, "retention_hours": 200.0}
+    assert seen == {"lakehouse": lake, "retention_hours": 200.0, "layers": list(LAYERS)}
+    report = run_job(spark, parse_args(job_argv(lake, "silver", "--action", "maintain")))
+    assert report.ok and report.step == "maintain silver"
+    assert seen == {"lakehouse": lake, "retention_hours": 168, "layers": [Layer.SILVER]}
 
 
 def land(lake: Lakehouse) -> None:

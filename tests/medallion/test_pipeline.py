@@ -20,8 +20,8 @@ from medallion.layout import Layer
 from medallion.pipeline import run
 from medallion.read import read_table
 from medallion.spec import DOMAIN
-from tests.conftest import PIPELINE_MAX_BAD_RATIO, PIPELINE_SCALE, PipelineRun
 from tests.medallion.silver_support import quarantined, silver_rows, silver_sources
+from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PIPELINE_SCALE, PipelineRun
 from tests.reference import gold_reference
 from tests.reference.landing import read_landing
 from tests.reference.silver import expected_silver as reference_silver

@@ -11,8 +11,8 @@ from pyspark.sql import functions as F
 
 from medallion.silver import current_state, latest_per_key, with_checks, with_typed
 from medallion.spec import Column, Table
+from tests.medallion.silver_cases import ALL_CHANGES, ITEMS, STRICT
 from tests.medallion.silver_support import bronze_frame, cdc
-from tests.medallion.test_silver import ALL_CHANGES, ITEMS, STRICT
 from tests.reference.silver import Change, cast, expected_silver, failed_checks, order
 
 TYPES = ("int", "bigint", "decimal(4,3)", "decimal(10,2)", "boolean", "date", "timestamp")

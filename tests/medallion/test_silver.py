@@ -16,11 +16,25 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
+from medallion.catalog import glue_type
 from medallion.layout import Lakehouse
 from medallion.results import Status, TableResult
 from medallion.silver import run_silver
-from medallion.silver.apply import SilverPaths
-from medallion.spec import Column, Domain, Rule, RuleAction, Table
+from medallion.silver.runner import SilverPaths
+from medallion.spec import Column, Domain, Table
+from medallion.spec.contract import BRONZE_LINEAGE, SILVER_METADATA, quarantine_columns
+from tests.medallion.silver_cases import (
+    ALL_CHANGES,
+    CDC,
+    DAY2,
+    DOMAIN,
+    FULL_LOAD,
+    ITEMS,
+    LATE_CHANGES,
+    LOAD,
+    STRICT,
+    item,
+)
 from tests.medallion.silver_support import (
     append_bronze,
     cdc,
@@ -31,56 +45,6 @@ from tests.medallion.silver_support import (
     version,
 )
 from tests.reference.silver import Change, expected_silver
-
-ITEMS = Table(
-    name="items",
-    source="shop",
-    primary_key=("item_id",),
-    columns=(
-        Column("item_id", "bigint"),
-        Column("name"),
-        Column("qty", "int"),
-        Column("price", "decimal(10,2)"),
-    ),
-    rules=(
-        Rule("qty_positive", "qty > 0"),
-        Rule("price_known", "price IS NOT NULL", RuleAction.WARN),
-    ),
-)
-DOMAIN = Domain(tables=(ITEMS,))
-LOAD = "LOAD00000001.csv"
-DAY2 = "2024/01/02/20240102-100000000.csv"
-DAY2_AGAIN = "2024/01/02/20240102-110000000.csv"
-LATE = "2024/01/01/20240101-230000000.csv"
-
-
-def item(key: int | None, name: str | None = None, qty: Any = 1, price: Any = "1.50") -> dict:
-    return {"item_id": key, "name": name or f"n{key}", "qty": qty, "price": price}
-
-
-FULL_LOAD = [cdc(None, None, LOAD, i - 1, **item(i, qty=i)) for i in range(1, 9)]
-CDC = [
-    cdc("U", 11, DAY2, 0, **item(1, "b")),  # key 1 changed twice; the later change comes first
-    cdc("U", 10, DAY2, 1, **item(1, "a")),
-    cdc("D", 12, DAY2, 2, item_id=2),
-    cdc("D", 13, DAY2, 3, item_id=3),  # key 3 deleted, then inserted again in the same batch
-    cdc("I", 14, DAY2, 4, **item(3, "again")),
-    cdc("U", 15, DAY2, 5, **item(4, "bad", qty="abc")),  # uncastable
-    cdc("I", 16, DAY2, 6, **item(None, "nokey")),  # null key
-    cdc("U", 17, DAY2, 7, **item(5, "zero", qty=0)),  # rule qty_positive (quarantine)
-    cdc("U", 18, DAY2, 8, **item(6, "noprice", price=None)),  # rule price_known (warn)
-    cdc("D", 19, DAY2, 9, item_id=7, qty="zz"),  # a delete needs only its key
-    cdc("X", 20, DAY2, 10, **item(9)),  # unknown operation
-    cdc("I", 21, DAY2, 11, **item(10, "dup")),
-    cdc("I", 21, DAY2_AGAIN, 0, **item(10, "dup")),  # the same change delivered twice
-]
-LATE_CHANGES = [
-    cdc("U", 5, LATE, 0, **item(1, "old")),  # older than what silver holds
-    cdc("U", 9, LATE, 1, **item(2, "zombie")),  # older than the delete of key 2
-    cdc("I", 30, LATE, 2, **item(7, "back")),  # newer re-insert after a delete
-    cdc("U", 31, LATE, 3, **item(8, qty=80)),
-]
-ALL_CHANGES = [*FULL_LOAD, *CDC, *LATE_CHANGES]
 
 
 @dataclass
@@ -241,15 +205,24 @@ def test_silver_holds_only_live_rows_and_feeds_changes(
     assert df.count() == df.select("item_id").distinct().count() == 8
 
 
-# --- rule actions, bad-row ratio, crashes, schema drift --------------------------------------
+def columns_of(df: DataFrame) -> list[tuple[str, str]]:
+    """(name, type name) of every column, spelled as the contract and the catalog spell them."""
+    return [(f.name, glue_type(f.dataType)) for f in df.schema.fields]
 
-STRICT = Table(
-    name="strict_items",
-    source="shop",
-    primary_key=("item_id",),
-    columns=ITEMS.columns,
-    rules=(Rule("name_not_blocked", "name IS NULL OR name <> 'boom'", RuleAction.FAIL),),
-)
+
+def test_tables_have_the_contract_s_columns(spark: SparkSession, scenario: Scenario) -> None:
+    """What the stack declares in the catalog (medallion.spec.contract) is what silver writes."""
+    lake = scenario.lakehouse
+    assert columns_of(read(spark, lake, ITEMS.quarantine_name)) == list(quarantine_columns(ITEMS))
+    lineage = dict(BRONZE_LINEAGE)
+    declared = [(c.name, c.type) for c in ITEMS.columns]
+    assert columns_of(read(spark, lake, ITEMS.name)) == [
+        *declared,
+        *((name, lineage[name]) for name in SILVER_METADATA),
+    ]
+
+
+# --- rule actions, bad-row ratio, crashes, schema drift --------------------------------------
 
 
 def test_fail_rule_fails_the_table_applies_nothing_and_others_run(
@@ -276,6 +249,7 @@ def test_a_clean_batch_creates_the_quarantine_empty_and_a_later_bad_row_lands_in
     empty = read(spark, lakehouse, ITEMS.quarantine_name)
     assert empty.count() == 0
     assert {"_rule", "_rules", "_file_key", "_row", *ITEMS.column_names} <= set(empty.columns)
+    assert columns_of(empty) == list(quarantine_columns(ITEMS))
     append_bronze(spark, lakehouse, ITEMS, [cdc("I", 1, DAY2, 0, **item(None))])
     [bad] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=1.0)
     assert bad.quarantined == 1
@@ -304,14 +278,14 @@ def test_crash_between_writes_then_rerun_equals_a_clean_run(
     spark: SparkSession, lakehouse: Lakehouse, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     """Crash after the quarantine (before the tombstones) or before silver's MERGE."""
-    from medallion.silver import apply
+    from medallion.silver import runner
 
     append_bronze(spark, lakehouse, ITEMS, CDC)
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"crash before {step}")
 
-    monkeypatch.setattr(apply, step, crash)
+    monkeypatch.setattr(runner, step, crash)
     [crashed] = run_silver(spark, lakehouse, DOMAIN, max_bad_ratio=0.5)
     assert crashed.failed and f"crash before {step}" in crashed.messages[0]
     assert quarantined(spark, lakehouse, ITEMS)  # the first write happened

@@ -1,9 +1,10 @@
 """An independent silver in plain Python (dicts, Decimal, datetime): no Spark, no medallion code.
 
 It takes changes as bronze holds them (raw strings plus the parsed DMS values) and computes what
-silver must hold: per key, the latest accepted change by the order of DESIGN §2 (gone when that
-change is a delete), and which rows are quarantined under which rule. Casting mirrors Spark's
-``try_cast`` for the text forms the pipeline meets; rules are re-implemented per rule name.
+silver must hold: per key, the latest accepted change by the order of
+docs/contract.md#change-ordering (gone when that change is a delete), and which rows are
+quarantined under which rule. Casting mirrors Spark's ``try_cast`` for the text forms the
+pipeline meets; rules are re-implemented per rule name.
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ def failed_checks(table: Table, change: Change) -> list[tuple[str, RuleAction]]:
 
 
 def order(table: Table, change: Change) -> tuple[Any, ...]:
-    """The change order of DESIGN §2 as a sortable tuple (NULL first, full load first)."""
+    """The change order (docs/contract.md#change-ordering) as a sortable tuple (NULL first,
+    full load first)."""
     parts: list[tuple[int, Any]] = []
     for column in table.sequence_by:
         if column == "change_seq":

@@ -1,4 +1,4 @@
-"""Silver runs: apply the new bronze rows of each table to its silver table, exactly once.
+"""Silver's runner: one table's new bronze rows applied to its silver table, exactly once.
 
 Per table, a run reads the bronze rows appended since the bronze version it last applied (the
 change data feed of the append-only bronze table), checks them, and writes in this order:
@@ -20,8 +20,6 @@ bronze version reads and writes nothing.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,10 +28,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from medallion import delta_io
-from medallion.concurrency import map_tables, parallelism
 from medallion.layout import Lakehouse, Layer
-from medallion.results import Status, TableResult
-from medallion.silver.quality import CORRUPT_RECORD, Check, any_of, checks
+from medallion.results import TableResult
+from medallion.runner import Progress, run_tables
+from medallion.silver.quality import Check, any_of, checks
 from medallion.silver.transforms import (
     QUARANTINED,
     RULE,
@@ -50,16 +48,16 @@ from medallion.silver.transforms import (
     with_typed,
 )
 from medallion.spec import Domain, RuleAction, Table
-
-log = logging.getLogger(__name__)
+from medallion.spec.contract import (
+    CORRUPT_RECORD,
+    ROW_IDENTITY,
+    SILVER_PROPERTIES,
+    STATE_DIR,
+    quarantine_name,
+)
 
 #: Default of ``max_bad_ratio``: a table fails when more of its incoming rows are quarantined.
 MAX_BAD_RATIO = 0.05
-#: Folder below the silver root for state that consumers never read.
-STATE_DIR = "_state"
-SILVER_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
-#: Identity of a bronze row, hence of a quarantined one.
-ROW_IDENTITY = ("_file_key", "_row")
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ class SilverPaths:
         return cls(
             bronze=lakehouse.table_path(Layer.BRONZE, table.name),
             silver=lakehouse.table_path(Layer.SILVER, table.name),
-            quarantine=lakehouse.table_path(Layer.SILVER, table.quarantine_name),
+            quarantine=lakehouse.table_path(Layer.SILVER, quarantine_name(table.name)),
             tombstones=lakehouse.table_path(Layer.SILVER, f"{STATE_DIR}/{table.name}_tombstones"),
         )
 
@@ -244,7 +242,7 @@ def merge_silver(
     )
     # The changes come from the cached batch and a tombstone snapshot: deterministic, so
     # Delta need not copy them before its two passes.
-    counts = delta_io.merge(
+    counts = delta_io.merge_sql(
         spark,
         changes,
         path,
@@ -264,7 +262,6 @@ def apply_table(
     max_bad_ratio: float = MAX_BAD_RATIO,
 ) -> TableResult:
     """Apply one table's new bronze rows to silver; the result says what happened."""
-    started = time.monotonic()
     result = TableResult(layer=Layer.SILVER, table=table.name)
     paths = SilverPaths.of(lakehouse, table)
     has_bronze = delta_io.is_delta(spark, paths.bronze)
@@ -277,7 +274,6 @@ def apply_table(
     app_id = watermark_app_id(table, bronze.table_id)
     applied = delta_io.txn_version(spark, paths.silver, app_id) if exists else None
     if applied is not None and applied >= bronze.version:
-        result.seconds = time.monotonic() - started
         return result
 
     raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
@@ -294,7 +290,7 @@ def apply_table(
             f"bronze files added after version {applied} are gone (vacuumed); "
             "applying the whole bronze table again"
         )
-        full = delta_io.read_table(spark, paths.bronze, bronze.version)
+        full = delta_io.read_delta(spark, paths.bronze, bronze.version)
         batch, stats = _checked_batch(full, table, missing_ok=False)
         assert stats is not None  # missing_ok=False raises instead
     try:
@@ -311,7 +307,7 @@ def apply_table(
         if stats.deletes:
             write_tombstones(batch, table, paths.tombstones)
         tombstones = (
-            delta_io.read_table(spark, paths.tombstones)
+            delta_io.read_delta(spark, paths.tombstones)
             if delta_io.is_delta(spark, paths.tombstones)
             else None
         )
@@ -321,7 +317,6 @@ def apply_table(
         )
     finally:
         batch.unpersist()
-    result.seconds = time.monotonic() - started
     return result
 
 
@@ -363,26 +358,23 @@ def run_silver(
     tables: Sequence[str] | None = None,
     *,
     max_bad_ratio: float = MAX_BAD_RATIO,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Apply every table (or the named ones); a failing table never stops the others.
 
     Up to ``$MEDALLION_PARALLELISM`` (default 4) tables are applied at a time, each in its own
-    session (sharing the SparkContext) so that one table's session settings never
-    reach another's writes.
+    session (sharing the SparkContext) so that one table's session settings (the idempotent
+    write's ``txnAppId``/``txnVersion``) never reach another's writes.
     """
     if not 0 <= max_bad_ratio <= 1:
         raise ValueError(f"max_bad_ratio must be between 0 and 1, got {max_bad_ratio}")
     specs = list(domain.tables) if tables is None else [domain.table(t) for t in tables]
-    workers = min(parallelism(), len(specs))
-
-    def apply_one(table: Table) -> TableResult:
-        session = spark if workers <= 1 else spark.newSession()
-        try:
-            return apply_table(session, lakehouse, table, max_bad_ratio=max_bad_ratio)
-        except Exception as error:  # one table's failure is reported, the others still run
-            log.exception("silver.%s failed", table.name)
-            failed = TableResult(layer=Layer.SILVER, table=table.name, status=Status.FAILED)
-            failed.messages.append(f"{type(error).__name__}: {error}")
-            return failed
-
-    return map_tables(apply_one, specs, workers=workers, name="silver")
+    return run_tables(
+        spark,
+        Layer.SILVER,
+        specs,
+        lambda session, table: apply_table(session, lakehouse, table, max_bad_ratio=max_bad_ratio),
+        name=lambda table: table.name,
+        progress=progress,
+        session_per_table=True,
+    )

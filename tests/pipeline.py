@@ -1,0 +1,44 @@
+"""The end-to-end lakehouse fixture: generated demo data taken through every layer, twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from medallion.layout import Lakehouse
+    from medallion.pipeline import RunReport
+
+#: Size of the generated demo data in the end-to-end tests (about 10k sales_items rows).
+PIPELINE_SCALE = 0.01
+#: At this scale each table gets only a few dozen changes per batch, so the injected bad rows
+#: are a larger share than the default limit allows.
+PIPELINE_MAX_BAD_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A lakehouse taken through two runs: batches 0-1, then (incrementally) batches 2-3."""
+
+    lakehouse: Lakehouse
+    first: RunReport
+    second: RunReport
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    from medallion.generate import generate
+    from medallion.layout import Lakehouse
+    from medallion.pipeline import run
+    from medallion.spec import DOMAIN
+
+    lakehouse = Lakehouse.at(str(tmp_path_factory.mktemp("pipeline") / "lakehouse"))
+    reports = []
+    for batches in ([0, 1], [2, 3]):
+        generate(lakehouse, scale=PIPELINE_SCALE, batches=batches)
+        reports.append(run(spark, lakehouse, DOMAIN, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
+    return PipelineRun(lakehouse, *reports)
