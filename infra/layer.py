@@ -11,16 +11,25 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra import catalog, policies
+from infra import policies
 from infra.bucket import SecureBucket, SecureBucketArgs
 from infra.catalog import DeltaTableSpec
 from infra.job import TransformJob, TransformJobArgs
+from medallion.spec.contract import (
+    DELTA_PARAMETERS,
+    LANDING,
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    REJECTED_DIR,
+    TABLE_TYPE,
+)
 
 #: Every layer keeps its Delta tables below this prefix of its bucket.
 TABLES_PREFIX = "tables/"
 #: Bronze's bucket also holds the landing zone, and malformed files are moved below it.
-LANDING_PREFIX = "landing/"
-REJECTED_PREFIX = "landing/_rejected/"
+LANDING_PREFIX = f"{LANDING}/"
+REJECTED_PREFIX = f"{LANDING}/{REJECTED_DIR}/"
 
 
 @dataclass(frozen=True)
@@ -121,15 +130,15 @@ def _delta_table(
         name=table.name,
         database_name=database.name,
         description=table.description,
-        table_type=catalog.TABLE_TYPE,
-        parameters=dict(catalog.DELTA_PARAMETERS),
+        table_type=TABLE_TYPE,
+        parameters=dict(DELTA_PARAMETERS),
         storage_descriptor={
             "location": location,
             "columns": [{"name": column, "type": kind} for column, kind in table.columns],
-            "input_format": catalog.PARQUET_INPUT_FORMAT,
-            "output_format": catalog.PARQUET_OUTPUT_FORMAT,
+            "input_format": PARQUET_INPUT_FORMAT,
+            "output_format": PARQUET_OUTPUT_FORMAT,
             "ser_de_info": {
-                "serialization_library": catalog.PARQUET_SERDE,
+                "serialization_library": PARQUET_SERDE,
                 "parameters": {"path": location},
             },
         },

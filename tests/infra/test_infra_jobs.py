@@ -24,7 +24,7 @@ from stackrun import (
 
 from infra import catalog
 from infra.config import StackConfig
-from medallion.spec import DOMAIN
+from medallion.spec import DOMAIN, contract
 
 LAYERS = ("bronze", "silver", "gold")
 ROOT_ARGS = ("--landing-root", "--bronze-root", "--silver-root", "--gold-root")
@@ -237,15 +237,29 @@ def test_gold_partition_columns_are_partition_keys(stack: StackRun) -> None:
             }
 
 
+def test_catalog_entries_follow_the_shared_contract(stack: StackRun) -> None:
+    """Every entry the stack declares is a native Delta table as ``medallion.spec.contract``
+    defines it, the definition the jobs register with."""
+    for table in stack.of_type(TABLE):
+        descriptor = table["storageDescriptor"]
+        assert table["tableType"] == contract.TABLE_TYPE, table["name"]
+        assert table["parameters"] == contract.DELTA_PARAMETERS, table["name"]
+        assert descriptor["inputFormat"] == contract.PARQUET_INPUT_FORMAT, table["name"]
+        assert descriptor["outputFormat"] == contract.PARQUET_OUTPUT_FORMAT, table["name"]
+        assert descriptor["serDeInfo"]["serializationLibrary"] == contract.PARQUET_SERDE, table[
+            "name"
+        ]
+
+
 def test_catalog_entries_match_what_the_jobs_register() -> None:
     """The stack declares tables exactly as ``medallion.catalog`` writes them after a run."""
     jobs = pytest.importorskip("medallion.catalog")
-    assert jobs.DELTA_PARAMETERS == catalog.DELTA_PARAMETERS
-    assert jobs.TABLE_TYPE == catalog.TABLE_TYPE
+    assert jobs.DELTA_PARAMETERS == contract.DELTA_PARAMETERS
+    assert jobs.TABLE_TYPE == contract.TABLE_TYPE
     assert jobs.PARQUET_FORMAT == {
-        "InputFormat": catalog.PARQUET_INPUT_FORMAT,
-        "OutputFormat": catalog.PARQUET_OUTPUT_FORMAT,
-        "SerializationLibrary": catalog.PARQUET_SERDE,
+        "InputFormat": contract.PARQUET_INPUT_FORMAT,
+        "OutputFormat": contract.PARQUET_OUTPUT_FORMAT,
+        "SerializationLibrary": contract.PARQUET_SERDE,
     }
     for layer, specs in (
         ("bronze", catalog.bronze_tables(DOMAIN)),
