@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from infra import policies
 from infra.config import JobsConfig
+from infra.naming import log_group_prefix
 
 GLUE_VERSION = "5.1"
 #: Delta Lake on Glue: the session extension and the catalog, in one ``--conf`` value.
@@ -137,11 +138,6 @@ class TransformJob(pulumi.ComponentResource):
                 "log_group_names": self.log_group_names,
             }
         )
-
-
-def log_group_prefix(job_name: str) -> str:
-    """``/aws-glue/<job name>``: Glue 5 appends ``/error`` and ``/output``."""
-    return f"/aws-glue/{job_name}"
 
 
 def job_arguments(args: TransformJobArgs, log_prefix: str) -> dict[str, pulumi.Input[str]]:
