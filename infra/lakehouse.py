@@ -3,15 +3,14 @@
 One KMS key (rotated) encrypts every bucket, log group, the alert topic, job bookmarks and
 Athena results; an artifacts bucket holds the wheel and the Glue script under a content-hash
 key; a log bucket receives S3 access logs; a Glue workflow runs bronze -> silver -> gold on a
-schedule and a second one runs the weekly table maintenance; failed job runs reach an SNS topic;
-an Athena workgroup queries the catalog with encrypted results.
+schedule and a second one starts each layer's own job for the weekly table maintenance; failed
+job runs reach an SNS topic; an Athena workgroup queries the catalog with encrypted results.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -19,13 +18,15 @@ import pulumi_aws as aws
 from infra import catalog, policies
 from infra.bucket import SecureBucket, SecureBucketArgs
 from infra.config import StackConfig
-from infra.job import TransformJob, TransformJobArgs
+from infra.job import TransformJobArgs
 from infra.layer import LANDING_PREFIX, TABLES_PREFIX, MedallionLayer, MedallionLayerArgs
+from infra.naming import Names
+from infra.schedule import schedule
 from infra.wheel import ARTIFACT_PREFIX, BuiltWheel
 from medallion.spec import Domain
+from medallion.spec.contract import Layer
 
 LAYERS = ("bronze", "silver", "gold")
-MAINTAIN = "maintain"
 ATHENA_RESULTS_PREFIX = "athena-results/"
 ATHENA_ENGINE = "Athena engine version 3"
 #: Job run states that page someone.
@@ -153,7 +154,7 @@ class Lakehouse(pulumi.ComponentResource):
         )
 
         databases = {layer: f"{name.replace('-', '_')}_{layer}" for layer in LAYERS}
-        job_names = {layer: f"{name}-{layer}" for layer in (*LAYERS, MAINTAIN)}
+        job_names = {layer: f"{name}-{layer}" for layer in LAYERS}
         buckets = {layer: bucket_name(layer) for layer in LAYERS}
 
         def uri(bucket: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
@@ -212,24 +213,11 @@ class Lakehouse(pulumi.ComponentResource):
             self.layers[layer] = built
             upstream = built.storage
 
-        maintenance_grants: list[policies.Statement] = []
-        for layer, built in self.layers.items():
-            maintenance_grants += built.storage.grant_read_write(
-                f"Maintain{layer.capitalize()}Tables", TABLES_PREFIX
-            )
-        maintain_args = replace(
-            job(MAINTAIN, {"--retention-hours": str(cfg.schedule.retention_hours)}),
-            data_statements=maintenance_grants,
-            # OPTIMIZE and VACUUM work on paths: no catalog, no catalog grants.
-            use_catalog=False,
-        )
-        self.maintenance = TransformJob(f"{name}-{MAINTAIN}", maintain_args, child)
-
-        workflow, maintenance_workflow = _schedule(
+        workflows = schedule(
             name,
-            cfg,
-            [self.layers[layer].job_name for layer in LAYERS],
-            self.maintenance.job_name,
+            Names(name),
+            cfg.schedule,
+            {Layer(layer): built.job_name for layer, built in self.layers.items()},
             self,
         )
 
@@ -265,11 +253,10 @@ class Lakehouse(pulumi.ComponentResource):
             **{layer: built.database_name for layer, built in self.layers.items()}
         )
         self.job_names = pulumi.Output.all(
-            **{layer: built.job_name for layer, built in self.layers.items()},
-            maintain=self.maintenance.job_name,
+            **{layer: built.job_name for layer, built in self.layers.items()}
         )
-        self.workflow_name = workflow.name
-        self.maintenance_workflow_name = maintenance_workflow.name
+        self.workflow_name = workflows.daily.name
+        self.maintenance_workflow_name = workflows.maintenance.name
         self.athena_workgroup = workgroup.name
         self.alert_topic_arn = topic.arn
         self.kms_key_arn = key.arn
@@ -363,71 +350,6 @@ def _access_log_delivery(
         ),
         "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
     }
-
-
-def _schedule(
-    name: str,
-    cfg: StackConfig,
-    chain: list[pulumi.Output[str]],
-    maintenance_job: pulumi.Output[str],
-    parent: pulumi.Resource,
-) -> tuple[aws.glue.Workflow, aws.glue.Workflow]:
-    """The daily workflow (schedule -> first job, each next job when the previous SUCCEEDED) and
-    the weekly maintenance workflow."""
-    child = pulumi.ResourceOptions(parent=parent)
-    workflow = aws.glue.Workflow(
-        f"{name}-workflow",
-        name=name,
-        description="bronze -> silver -> gold, on a schedule",
-        max_concurrent_runs=1,
-        opts=child,
-    )
-    aws.glue.Trigger(
-        f"{name}-start",
-        name=f"{name}-start",
-        type="SCHEDULED",
-        schedule=cfg.schedule.expression,
-        enabled=cfg.schedule.enabled,
-        start_on_creation=cfg.schedule.enabled,
-        workflow_name=workflow.name,
-        actions=[{"job_name": chain[0]}],
-        opts=child,
-    )
-    for index, (before, after) in enumerate(itertools.pairwise(chain), start=1):
-        step = f"{name}-{LAYERS[index]}-after-{LAYERS[index - 1]}"
-        aws.glue.Trigger(
-            step,
-            name=step,
-            type="CONDITIONAL",
-            workflow_name=workflow.name,
-            start_on_creation=True,
-            predicate={
-                "conditions": [
-                    {"job_name": before, "state": "SUCCEEDED", "logical_operator": "EQUALS"}
-                ]
-            },
-            actions=[{"job_name": after}],
-            opts=child,
-        )
-    maintenance = aws.glue.Workflow(
-        f"{name}-maintenance-workflow",
-        name=f"{name}-maintenance",
-        description="Weekly OPTIMIZE and VACUUM of every table",
-        max_concurrent_runs=1,
-        opts=child,
-    )
-    aws.glue.Trigger(
-        f"{name}-maintenance-start",
-        name=f"{name}-maintenance-start",
-        type="SCHEDULED",
-        schedule=cfg.schedule.maintenance_expression,
-        enabled=cfg.schedule.enabled,
-        start_on_creation=cfg.schedule.enabled,
-        workflow_name=maintenance.name,
-        actions=[{"job_name": maintenance_job}],
-        opts=child,
-    )
-    return workflow, maintenance
 
 
 def _alerting(

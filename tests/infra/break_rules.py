@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("infra", "medallion", "tests", "__main__.py", "Pulumi.yaml", "pyproject.toml")
 SEC = "tests/infra/test_infra_security.py"
 IAM = "tests/infra/test_infra_iam.py"
+JOBS = "tests/infra/test_infra_jobs.py"
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,20 @@ BREAKS = (
     Break(f"{IAM}::test_layer_role_registers_tables_in_its_own_database_only",
           "infra/policies.py", 'self.arn("glue", f"table/{database}/*")',
           'self.arn("glue", "table/*")', "tables of every database"),
-    Break(f"{IAM}::test_maintain_role_has_no_catalog_access", "infra/lakehouse.py",
-          "use_catalog=False,", "use_catalog=True,", "maintenance uses the catalog"),
+    Break(f"{IAM}::test_no_role_can_write_two_layers", "infra/layer.py",
+          'args.upstream.grant_read("ReadUpstreamTables"',
+          'args.upstream.grant_read_write("ReadUpstreamTables"',
+          "each layer's role also writes the layer upstream"),
+    Break(f"{JOBS}::test_maintenance_runs_each_layer_job_with_the_maintain_action",
+          "infra/schedule.py",
+          'actions=[{"job_name": jobs[layer], "arguments": arguments} for layer in LAYERS],',
+          'actions=[{"job_name": jobs[layer]} for layer in LAYERS],',
+          "the weekly trigger runs the layers' pipelines, not their maintenance"),
+    Break(f"{JOBS}::test_maintenance_runs_each_layer_job_with_the_maintain_action",
+          "infra/schedule.py",
+          'actions=[{"job_name": jobs[layer], "arguments": arguments} for layer in LAYERS],',
+          'actions=[{"job_name": jobs[layer], "arguments": arguments} for layer in LAYERS[:2]],',
+          "gold's tables are never maintained"),
     Break(f"{IAM}::test_job_role_writes_only_its_own_logs", "infra/policies.py",
           'aws.log_group_arn(f"{log_group_prefix}*"),', 'aws.log_group_arn("/aws-glue/*"),',
           "every Glue log group"),
