@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pulumi
 
-from infra import Lakehouse, LakehouseArgs, StackConfig, build_wheel
+from infra import LakehouseStack, LakehouseStackArgs, StackConfig, build_wheel
 from infra.delivery import Delivery, DeliveryArgs
 from medallion.spec import DOMAIN
 
@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent
 config = StackConfig.load(pulumi.Config(), stack=pulumi.get_stack())
 package = build_wheel(ROOT, out_dir=ROOT / "build" / "pulumi")
 
-lakehouse = Lakehouse(
-    config.base_name, LakehouseArgs(config=config, domain=DOMAIN, package=package)
+lakehouse = LakehouseStack(
+    config.base_name, LakehouseStackArgs(config=config, domain=DOMAIN, package=package)
 )
 
 pulumi.export("bucketNames", lakehouse.bucket_names)

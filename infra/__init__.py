@@ -1,19 +1,19 @@
 """Pulumi components of the medallion lakehouse (never imports pyspark).
 
-``Lakehouse`` composes three ``MedallionLayer``s (bronze, silver, gold) with the shared key,
+``LakehouseStack`` composes three ``MedallionLayer``s (bronze, silver, gold) with the shared key,
 buckets, schedule, alerting and Athena; ``StackConfig`` is the validated stack configuration.
 """
 
 from infra.config import ConfigError, StackConfig
-from infra.lakehouse import Lakehouse, LakehouseArgs
+from infra.lakehouse import LakehouseStack, LakehouseStackArgs
 from infra.layer import MedallionLayer, MedallionLayerArgs
 from infra.wheel import BuiltWheel, build_wheel
 
 __all__ = [
     "BuiltWheel",
     "ConfigError",
-    "Lakehouse",
-    "LakehouseArgs",
+    "LakehouseStack",
+    "LakehouseStackArgs",
     "MedallionLayer",
     "MedallionLayerArgs",
     "StackConfig",

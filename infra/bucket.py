@@ -43,6 +43,38 @@ class SecureBucketArgs:
     protect: bool = False
 
 
+@dataclass(frozen=True)
+class BucketBaseline:
+    """What every bucket of one lakehouse shares: its key, retention and protection."""
+
+    kms_key_arn: pulumi.Input[str]
+    noncurrent_version_days: int
+    #: The log bucket; every other bucket sends its access logs there.
+    access_log_bucket: pulumi.Input[str] | None
+    force_destroy: bool = False
+    protect: bool = False
+
+    def bucket(
+        self,
+        bucket_name: pulumi.Input[str],
+        *,
+        logged: bool = True,
+        expiring_prefixes: tuple[tuple[str, int], ...] = (),
+        extra_policy_statements: Sequence[Mapping[str, Any]] = (),
+    ) -> SecureBucketArgs:
+        """One bucket of the baseline; ``logged=False`` only for the log bucket itself."""
+        return SecureBucketArgs(
+            bucket_name=bucket_name,
+            kms_key_arn=self.kms_key_arn,
+            noncurrent_version_days=self.noncurrent_version_days,
+            access_log_bucket=self.access_log_bucket if logged else None,
+            expiring_prefixes=expiring_prefixes,
+            extra_policy_statements=extra_policy_statements,
+            force_destroy=self.force_destroy,
+            protect=self.protect,
+        )
+
+
 class SecureBucket(pulumi.ComponentResource):
     """A bucket with versioning, SSE-KMS, public access blocked, TLS-only policy, lifecycle."""
 
@@ -161,3 +193,43 @@ def _lifecycle_rules(
             }
         )
     return rules
+
+
+def access_log_bucket(
+    name: str,
+    bucket_name: pulumi.Input[str],
+    baseline: BucketBaseline,
+    retention_days: int,
+    aws_context: policies.AwsContext,
+    opts: pulumi.ResourceOptions,
+) -> SecureBucket:
+    """The bucket receiving every other bucket's access logs.
+
+    It logs nowhere (logging it into itself would loop) and its logs expire.
+    """
+    return SecureBucket(
+        name,
+        baseline.bucket(
+            bucket_name,
+            logged=False,
+            expiring_prefixes=(("", retention_days),),
+            extra_policy_statements=(_access_log_delivery(bucket_name, aws_context),),
+        ),
+        opts,
+    )
+
+
+def _access_log_delivery(
+    bucket_name: pulumi.Input[str], ctx: policies.AwsContext
+) -> policies.Statement:
+    """Let S3's log delivery write access logs, for buckets of this account only."""
+    return {
+        "Sid": "S3ServerAccessLogsDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": pulumi.Output.concat(
+            "arn:", ctx.partition, ":s3:::", bucket_name, "/", ACCESS_LOG_PREFIX, "*"
+        ),
+        "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+    }

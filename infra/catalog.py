@@ -2,7 +2,8 @@
 
 Pure Python over :mod:`medallion.spec`: which tables exist per layer and their columns as the
 catalog should first show them (the jobs update the schema after each write; Athena reads the
-real schema from the Delta log either way).
+real schema from the Delta log either way). Lineage and quarantine columns come from the shared
+contract (:mod:`medallion.spec.contract`), so the entries match the tables the jobs write.
 """
 
 from __future__ import annotations
@@ -10,34 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from medallion.spec import DMS_COLUMNS, Column, Domain
-
-#: Bronze lineage columns and their types (the bronze contract).
-BRONZE_LINEAGE: tuple[tuple[str, str], ...] = (
-    ("_op", "string"),
-    ("_commit_ts", "timestamp"),
-    ("_change_seq", "decimal(38,0)"),
-    ("_full_load", "boolean"),
-    ("_file_key", "string"),
-    ("_source_file", "string"),
-    ("_row", "bigint"),
-    ("_ingested_at", "timestamp"),
-    ("_batch_id", "string"),
-)
-#: What a quarantined row carries besides its raw values and lineage.
-QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (("_rule", "string"), ("_reason", "string"))
-#: What makes an entry a native Delta table for Athena (``table_type``) and for Spark on Glue
-#: (``spark.sql.sources.provider``); the jobs write the same (a test keeps them equal).
-DELTA_PARAMETERS: dict[str, str] = {
-    "table_type": "DELTA",
-    "EXTERNAL": "TRUE",
-    "classification": "delta",
-    "spark.sql.sources.provider": "delta",
-}
-TABLE_TYPE = "EXTERNAL_TABLE"
-#: Delta's data files are parquet: engines that ignore ``table_type`` see that much.
-PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+from medallion.spec.contract import BRONZE_LINEAGE, quarantine_columns, quarantine_name
 
 
 @dataclass(frozen=True)
@@ -76,8 +50,8 @@ def silver_tables(domain: Domain) -> tuple[DeltaTableSpec, ...]:
         )
         specs.append(
             DeltaTableSpec(
-                name=table.quarantine_name,
-                columns=_raw_columns(table.column_names) + QUARANTINE_COLUMNS + BRONZE_LINEAGE,
+                name=quarantine_name(table.name),
+                columns=quarantine_columns(table),
                 description=f"Rows of {table.name} that failed a quality rule, with the rule.",
             )
         )

@@ -21,16 +21,24 @@ Errors inside a section name the nested key (``medallion:delivery.organization``
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
 
 from infra.delivery import DeploymentsConfig, GithubOidcConfig
+from infra.reader import ConfigError, ConfigSource, MappingSource, Reader
+from medallion.spec.contract import SAFE_RETENTION_HOURS
 
-NAMESPACE = "medallion"
+__all__ = [
+    "ConfigError",
+    "ConfigSource",
+    "JobsConfig",
+    "MappingSource",
+    "ProtectionConfig",
+    "Reader",
+    "RetentionConfig",
+    "ScheduleConfig",
+    "StackConfig",
+]
 
 #: Resource name prefix; stack names are appended (``medallion-dev``).
 DEFAULT_NAME_PREFIX = "medallion"
@@ -46,8 +54,8 @@ DEFAULT_SCHEDULE = "cron(0 2 * * ? *)"
 DEFAULT_SCHEDULE_ENABLED = True
 #: Weekly OPTIMIZE + VACUUM of every table, kept clear of the daily run.
 DEFAULT_MAINTENANCE_SCHEDULE = "cron(0 5 ? * SUN *)"
-#: VACUUM retention; Delta refuses less than 168 hours unless its safety check is disabled.
-DEFAULT_RETENTION_HOURS = 168
+#: VACUUM retention: Delta's safe minimum unless the stack keeps files longer.
+DEFAULT_RETENTION_HOURS = SAFE_RETENTION_HOURS
 #: CloudWatch Logs retention of the job log groups.
 DEFAULT_LOG_RETENTION_DAYS = 30
 #: Noncurrent object versions (what VACUUM deleted) are kept this long, at least the retention.
@@ -62,7 +70,6 @@ WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 FLEX_WORKER_TYPES = ("G.1X", "G.2X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
 MIN_WORKERS = 2
-DELTA_MIN_RETENTION_HOURS = 168
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
@@ -74,108 +81,6 @@ _STACK_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 # Glue schedules are six-field cron expressions: minutes hours day-of-month month day-of-week year.
 _CRON_PATTERN = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A stack config value is invalid; the message names the key."""
-
-
-class ConfigSource(Protocol):
-    """What the config is read from: ``pulumi.Config`` or a mapping adapter."""
-
-    def get(self, key: str) -> str | None: ...
-
-
-class MappingSource:
-    """A :class:`ConfigSource` over plain values (JSON-encoded the way the CLI passes them)."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self._values = dict(values)
-
-    def get(self, key: str) -> str | None:
-        value = self._values.get(key)
-        if value is None or isinstance(value, str):
-            return value
-        return json.dumps(value)
-
-
-class Reader:
-    """Typed getters over a source; every error names ``<namespace>:<key>``."""
-
-    def __init__(self, source: ConfigSource, where: str = f"{NAMESPACE}:") -> None:
-        self._source = source
-        self._where = where
-
-    def key(self, key: str) -> str:
-        return f"{self._where}{key}"
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"config {self.key(key)}: {problem}")
-
-    def raw(self, key: str) -> str | None:
-        value = self._source.get(key)
-        return None if value is None or value.strip() == "" else value.strip()
-
-    def string(self, key: str, default: str) -> str:
-        value = self.raw(key)
-        return default if value is None else value
-
-    def optional_string(self, key: str) -> str | None:
-        return self.raw(key)
-
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.string(key, default)
-        if value not in allowed:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    def integer(self, key: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
-        value = self.raw(key)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise self.fail(key, f"{value!r} is not an integer") from None
-        if number < minimum or (maximum is not None and number > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-            raise self.fail(key, f"{number} must be {bound}")
-        return number
-
-    def ratio(self, key: str) -> float | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        try:
-            number = float(value)
-        except ValueError:
-            raise self.fail(key, f"{value!r} is not a number") from None
-        if not 0.0 <= number <= 1.0 or math.isnan(number):
-            raise self.fail(key, f"{number} must be between 0 and 1")
-        return number
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise self.fail(key, f"{value!r} is not true or false")
-
-    def optional_section(self, key: str, read: Callable[[Reader], T]) -> T | None:
-        """Read a JSON-object value with ``read``; ``None`` when the key is absent."""
-        value = self.raw(key)
-        if value is None:
-            return None
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            raise self.fail(key, "must be an object") from None
-        if not isinstance(parsed, dict):
-            raise self.fail(key, "must be an object")
-        return read(Reader(MappingSource(parsed), where=f"{self.key(key)}."))
 
 
 @dataclass(frozen=True)
@@ -235,7 +140,7 @@ class ScheduleConfig:
                 reader, "maintenanceSchedule", DEFAULT_MAINTENANCE_SCHEDULE
             ),
             retention_hours=reader.integer(
-                "retentionHours", DEFAULT_RETENTION_HOURS, minimum=DELTA_MIN_RETENTION_HOURS
+                "retentionHours", DEFAULT_RETENTION_HOURS, minimum=SAFE_RETENTION_HOURS
             ),
         )
 

@@ -19,16 +19,15 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_pulumiservice as pulumiservice
 
+from infra.naming import Names
 from infra.policies import POLICY_VERSION
-
-if TYPE_CHECKING:  # infra.config reads the sections below into StackConfig
-    from infra.config import Reader
+from infra.reader import Reader
 
 PULUMI_ISSUER = "api.pulumi.com/oidc"
 """Issuer of the tokens Pulumi Deployments mints for each run (IAM condition keys drop https)."""
@@ -242,14 +241,14 @@ def deploy_grants(
 ) -> list[DeployGrant]:
     """What `pulumi up` (and preview, refresh, destroy) of this program needs, by service.
 
-    Names follow `Lakehouse`: `<prefix>-<role>-<account>-<region>` buckets, `<prefix>-<layer>`
-    jobs, `<prefix>_<layer>` databases, `alias/<prefix>`, and auto-named roles, topic and rule
-    that start with `<prefix>-`. The few actions AWS authorizes on no resource say so.
+    Names come from `infra.naming.Names` with `*` for the layer or role:
+    `<prefix>-<role>-<account>-<region>` buckets, `<prefix>-<layer>` jobs, `<prefix>_<layer>`
+    databases, `alias/<prefix>`, and auto-named roles, topic and rule that start with
+    `<prefix>-`. The few actions AWS authorizes on no resource say so.
     """
-    from infra.job import log_group_prefix  # infra.job imports infra.config, which imports us
-
-    p = args.resource_prefix
-    glue_db = p.replace("-", "_") + "_*"
+    names = Names(args.resource_prefix)
+    p = names.base
+    glue_db = names.database("*")
 
     def arn(service: str, resource: str, *, regional: bool = True) -> str:
         where = f"{region}:{account}" if regional else f":{account}"
@@ -274,7 +273,7 @@ def deploy_grants(
                 "PutLifecycleConfiguration GetBucketLogging PutBucketLogging "
                 "GetBucketTagging PutBucketTagging",
             ),
-            (f"arn:{partition}:s3:::{p}-*",),
+            (f"arn:{partition}:s3:::{names.bucket_prefix}*",),
         ),
         DeployGrant(
             "S3Objects",
@@ -285,7 +284,7 @@ def deploy_grants(
                 "GetObject GetObjectVersion GetObjectTagging PutObject PutObjectTagging "
                 "DeleteObject DeleteObjectVersion",
             ),
-            (f"arn:{partition}:s3:::{p}-*/*",),
+            (f"arn:{partition}:s3:::{names.bucket_prefix}*/*",),
         ),
         DeployGrant(
             "KmsCreateKey",
@@ -311,7 +310,7 @@ def deploy_grants(
             "KmsAlias",
             "name the key alias/<prefix>; an alias change is authorized on the alias and the key",
             _actions("kms", "CreateAlias UpdateAlias DeleteAlias"),
-            (arn("kms", f"alias/{p}"), arn("kms", "key/*")),
+            (arn("kms", names.key_alias), arn("kms", "key/*")),
         ),
         DeployGrant(
             "KmsListAliases",
@@ -337,7 +336,7 @@ def deploy_grants(
         ),
         DeployGrant(
             "GlueJobsAndSchedule",
-            "create the layer and maintenance jobs, the two workflows and their triggers",
+            "create the layer jobs, the daily and maintenance workflows and their triggers",
             _actions(
                 "glue",
                 "CreateJob GetJob UpdateJob DeleteJob CreateWorkflow GetWorkflow UpdateWorkflow "
@@ -345,8 +344,8 @@ def deploy_grants(
                 "StartTrigger StopTrigger GetTags TagResource UntagResource",
             ),
             (
-                arn("glue", f"job/{p}-*"),
-                arn("glue", f"workflow/{p}"),
+                arn("glue", f"job/{names.job('*')}"),
+                arn("glue", f"workflow/{names.workflow}"),
                 arn("glue", f"workflow/{p}-*"),
                 arn("glue", f"trigger/{p}-*"),
             ),
@@ -396,7 +395,7 @@ def deploy_grants(
                 "CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy "
                 "AssociateKmsKey DisassociateKmsKey TagResource UntagResource ListTagsForResource",
             ),
-            (arn("logs", f"log-group:{log_group_prefix(p)}-*"),),
+            (arn("logs", f"log-group:{names.log_group_prefix('*')}"),),
         ),
         DeployGrant(
             "LogGroupsDescribe",
@@ -439,7 +438,7 @@ def deploy_grants(
                 "CreateWorkGroup GetWorkGroup UpdateWorkGroup DeleteWorkGroup TagResource "
                 "UntagResource ListTagsForResource",
             ),
-            (arn("athena", f"workgroup/{p}"),),
+            (arn("athena", f"workgroup/{names.workgroup}"),),
         ),
     ]
     github = args.github

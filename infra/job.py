@@ -1,7 +1,8 @@
 """``TransformJob``: one Glue 5.1 Spark job with its own role, policy and log groups.
 
 Every medallion job runs the same script (``glue_entry.py``) from the same wheel; what differs
-is ``--layer``, the data grants of its role, and whether it registers tables in the catalog.
+is ``--layer`` and the data grants of its role. The weekly maintenance starts the same job with
+``--action maintain``, so it runs under the same role.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pulumi_aws as aws
 
 from infra import policies
 from infra.config import JobsConfig
+from infra.naming import log_group_prefix
 
 GLUE_VERSION = "5.1"
 #: Delta Lake on Glue: the session extension and the catalog, in one ``--conf`` value.
@@ -29,29 +31,36 @@ LOG_GROUP_SUFFIXES = ("error", "output")
 
 
 @dataclass(frozen=True)
-class TransformJobArgs:
-    """One job: its names, code, arguments and the data its role may touch."""
+class JobEnvironment:
+    """What every job of one lakehouse shares: its code, key, account, sizing and log policy."""
 
-    job_name: str
-    #: ``--layer``: bronze, silver, gold or maintain.
-    layer: str
     script_uri: pulumi.Input[str]
     wheel_uri: pulumi.Input[str]
+    artifacts_bucket_arn: pulumi.Input[str]
+    #: The jobs read their code below this prefix of the artifacts bucket, nothing else there.
+    artifacts_prefix: str
+    aws_context: policies.AwsContext
+    kms_key_arn: pulumi.Input[str]
+    security_configuration: pulumi.Input[str]
+    sizing: JobsConfig
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class TransformJobArgs:
+    """One job: its name, step, arguments and the data its role may touch."""
+
+    job_name: str
+    #: ``--layer``: bronze, silver or gold.
+    layer: str
+    environment: JobEnvironment
     #: ``--key value`` arguments besides ``--layer`` (roots, database names, options).
     arguments: Mapping[str, pulumi.Input[str]]
     #: The job's data grants (buckets, catalog); KMS, logs, metrics and code are added here.
     data_statements: Sequence[Mapping[str, Any]]
-    aws_context: policies.AwsContext
-    kms_key_arn: pulumi.Input[str]
-    artifacts_bucket_arn: pulumi.Input[str]
-    artifacts_prefix: str
-    security_configuration: pulumi.Input[str]
-    sizing: JobsConfig
-    log_retention_days: int
-    #: Whether Spark uses the Glue Data Catalog (jobs that register tables).
-    use_catalog: bool = True
     description: str = ""
-    extra_depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    #: Resources the job needs before its first run (its catalog database).
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class TransformJob(pulumi.ComponentResource):
@@ -67,14 +76,15 @@ class TransformJob(pulumi.ComponentResource):
     ) -> None:
         super().__init__("medallion:index:TransformJob", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        env = args.environment
         log_prefix = log_group_prefix(args.job_name)
 
         log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-logs-{suffix}",
                 name=f"{log_prefix}/{suffix}",
-                retention_in_days=args.log_retention_days,
-                kms_key_id=args.kms_key_arn,
+                retention_in_days=env.log_retention_days,
+                kms_key_id=env.kms_key_arn,
                 opts=child,
             )
             for suffix in LOG_GROUP_SUFFIXES
@@ -92,11 +102,11 @@ class TransformJob(pulumi.ComponentResource):
                 "Effect": "Allow",
                 "Action": list(policies.S3_READ_ACTIONS),
                 "Resource": pulumi.Output.concat(
-                    args.artifacts_bucket_arn, "/", args.artifacts_prefix, "*"
+                    env.artifacts_bucket_arn, "/", env.artifacts_prefix, "*"
                 ),
             },
-            *policies.kms_use(args.kms_key_arn),
-            *policies.logs_write(args.aws_context, log_prefix),
+            *policies.kms_use(env.kms_key_arn),
+            *policies.logs_write(env.aws_context, log_prefix),
             *policies.metrics_put(),
         ]
         policy = aws.iam.RolePolicy(
@@ -111,17 +121,17 @@ class TransformJob(pulumi.ComponentResource):
             description=args.description,
             role_arn=role.arn,
             glue_version=GLUE_VERSION,
-            command={"name": "glueetl", "script_location": args.script_uri, "python_version": "3"},
+            command={"name": "glueetl", "script_location": env.script_uri, "python_version": "3"},
             default_arguments=job_arguments(args, log_prefix),
-            worker_type=args.sizing.worker_type,
-            number_of_workers=args.sizing.number_of_workers,
-            execution_class=args.sizing.execution_class,
-            timeout=args.sizing.timeout_minutes,
-            max_retries=args.sizing.max_retries,
+            worker_type=env.sizing.worker_type,
+            number_of_workers=env.sizing.number_of_workers,
+            execution_class=env.sizing.execution_class,
+            timeout=env.sizing.timeout_minutes,
+            max_retries=env.sizing.max_retries,
             execution_property={"max_concurrent_runs": MAX_CONCURRENT_RUNS},
-            security_configuration=args.security_configuration,
+            security_configuration=env.security_configuration,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[policy, *log_groups, *args.extra_depends_on]
+                parent=self, depends_on=[policy, *log_groups, *args.depends_on]
             ),
         )
 
@@ -139,25 +149,20 @@ class TransformJob(pulumi.ComponentResource):
         )
 
 
-def log_group_prefix(job_name: str) -> str:
-    """``/aws-glue/<job name>``: Glue 5 appends ``/error`` and ``/output``."""
-    return f"/aws-glue/{job_name}"
-
-
 def job_arguments(args: TransformJobArgs, log_prefix: str) -> dict[str, pulumi.Input[str]]:
     """Glue's own switches, then the medallion arguments (the entry point's contract)."""
     glue: dict[str, pulumi.Input[str]] = {
         "--job-language": "python",
         "--datalake-formats": "delta",
         "--conf": DELTA_CONF,
-        "--additional-python-modules": args.wheel_uri,
+        "--additional-python-modules": args.environment.wheel_uri,
         "--enable-auto-scaling": "true",
         "--enable-metrics": "true",
         "--enable-observability-metrics": "true",
         "--enable-continuous-cloudwatch-log": "true",
         "--custom-logGroup-prefix": log_prefix,
         "--job-bookmark-option": "job-bookmark-disable",
+        # Every job registers the tables it writes in its layer's database.
+        "--enable-glue-datacatalog": "true",
     }
-    if args.use_catalog:
-        glue["--enable-glue-datacatalog"] = "true"
     return {**glue, "--layer": args.layer, **args.arguments}

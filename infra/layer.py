@@ -1,41 +1,55 @@
 """``MedallionLayer``: one layer's bucket, catalog database, Delta tables and transform job.
 
 The job's role reads the layer upstream (``tables/`` of the upstream bucket; bronze reads its
-own ``landing/``) and writes its own ``tables/`` only.
+own ``landing/``) and writes its own ``tables/`` only. The weekly maintenance runs the same job
+(``--action maintain``), so no role ever writes two layers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from infra import catalog, policies
-from infra.bucket import SecureBucket, SecureBucketArgs
+from infra import policies
+from infra.bucket import BucketBaseline, SecureBucket
 from infra.catalog import DeltaTableSpec
-from infra.job import TransformJob, TransformJobArgs
+from infra.job import JobEnvironment, TransformJob, TransformJobArgs
+from infra.naming import Names
+from medallion.spec.contract import (
+    DELTA_PARAMETERS,
+    LANDING,
+    LAYERS,
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    REJECTED_DIR,
+    TABLE_TYPE,
+    Layer,
+)
 
 #: Every layer keeps its Delta tables below this prefix of its bucket.
 TABLES_PREFIX = "tables/"
 #: Bronze's bucket also holds the landing zone, and malformed files are moved below it.
-LANDING_PREFIX = "landing/"
-REJECTED_PREFIX = "landing/_rejected/"
+LANDING_PREFIX = f"{LANDING}/"
+REJECTED_PREFIX = f"{LANDING}/{REJECTED_DIR}/"
 
 
 @dataclass(frozen=True)
 class MedallionLayerArgs:
-    """A layer: its storage, its catalog entries and how its job is built."""
+    """A layer of one lakehouse: its tables, the shared baseline and job environment."""
 
-    layer: str
-    storage: SecureBucketArgs
-    database_name: str
+    layer: Layer
+    names: Names
     tables: tuple[DeltaTableSpec, ...]
-    #: The job, minus the data grants and the catalog, which the layer adds itself.
-    job: TransformJobArgs
+    baseline: BucketBaseline
+    environment: JobEnvironment
     #: The bucket the job reads (``tables/``); ``None`` for bronze, which reads ``landing/``.
     upstream: SecureBucket | None = None
-    protect: bool = False
+    #: The layer's own job options (silver's ``--max-bad-ratio``).
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 class MedallionLayer(pulumi.ComponentResource):
@@ -53,39 +67,37 @@ class MedallionLayer(pulumi.ComponentResource):
         self, name: str, args: MedallionLayerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("medallion:index:MedallionLayer", name, None, opts)
+        names, layer, ctx = args.names, args.layer, args.environment.aws_context
+        bucket_name = names.bucket(layer, ctx.account_id, ctx.region)
         self.storage = SecureBucket(
-            f"{name}-storage", args.storage, pulumi.ResourceOptions(parent=self)
+            f"{name}-storage",
+            args.baseline.bucket(bucket_name),
+            pulumi.ResourceOptions(parent=self),
         )
         tables_uri = self.storage.uri(TABLES_PREFIX)
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
-            name=args.database_name,
-            description=f"Delta tables of the {args.layer} layer",
+            name=names.database(layer),
+            description=f"Delta tables of the {layer} layer",
             location_uri=tables_uri,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.baseline.protect),
         )
         for table in args.tables:
             _delta_table(f"{name}-table-{table.name}", database, table, tables_uri, self)
 
-        own = self.storage
-        grants: list[policies.Statement] = []
-        if args.upstream is None:
-            # Bronze: read the landing zone, move malformed files below landing/_rejected/.
-            grants += own.grant_read("ReadLanding", LANDING_PREFIX)
-            grants += policies.s3_delete("MoveLanded", own.arn, LANDING_PREFIX)
-            grants += policies.s3_write("RejectLanded", own.arn, REJECTED_PREFIX)
-        else:
-            grants += args.upstream.grant_read("ReadUpstreamTables", TABLES_PREFIX)
-        grants += own.grant_read_write("WriteOwnTables", TABLES_PREFIX)
-        grants += policies.catalog_register(args.job.aws_context, args.database_name)
-
-        job_args = replace(
-            args.job,
-            data_statements=[*grants, *args.job.data_statements],
-            use_catalog=True,
-            extra_depends_on=[database, *args.job.extra_depends_on],
+        self.job = TransformJob(
+            f"{name}-transform",
+            TransformJobArgs(
+                job_name=names.job(layer),
+                layer=layer,
+                environment=args.environment,
+                arguments={**layout_arguments(names, ctx), **args.options},
+                data_statements=self._grants(args),
+                description=f"medallion {layer} ({names.base})",
+                depends_on=[database],
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
-        self.job = TransformJob(f"{name}-transform", job_args, pulumi.ResourceOptions(parent=self))
 
         self.bucket_name = self.storage.bucket_name
         self.bucket_arn = self.storage.arn
@@ -106,6 +118,38 @@ class MedallionLayer(pulumi.ComponentResource):
             }
         )
 
+    def _grants(self, args: MedallionLayerArgs) -> list[policies.Statement]:
+        """Read upstream, write its own tables, register them in its own database."""
+        own = self.storage
+        grants: list[policies.Statement] = []
+        if args.upstream is None:
+            # Bronze: read the landing zone, move malformed files below landing/_rejected/.
+            grants += own.grant_read("ReadLanding", LANDING_PREFIX)
+            grants += policies.s3_delete("MoveLanded", own.arn, LANDING_PREFIX)
+            grants += policies.s3_write("RejectLanded", own.arn, REJECTED_PREFIX)
+        else:
+            grants += args.upstream.grant_read("ReadUpstreamTables", TABLES_PREFIX)
+        grants += own.grant_read_write("WriteOwnTables", TABLES_PREFIX)
+        grants += policies.catalog_register(
+            args.environment.aws_context, args.names.database(args.layer)
+        )
+        return grants
+
+
+def layout_arguments(names: Names, ctx: policies.AwsContext) -> dict[str, pulumi.Input[str]]:
+    """Where every part of the lakehouse lives, as every job receives it (the entry point's
+    ``--landing-root``, ``--<layer>-root`` and ``--<layer>-database``)."""
+
+    def uri(layer: Layer, prefix: str) -> pulumi.Output[str]:
+        bucket = names.bucket(layer, ctx.account_id, ctx.region)
+        return pulumi.Output.concat("s3://", bucket, "/", prefix.rstrip("/"))
+
+    return {
+        "--landing-root": uri(Layer.BRONZE, LANDING_PREFIX),
+        **{f"--{layer}-root": uri(layer, TABLES_PREFIX) for layer in LAYERS},
+        **{f"--{layer}-database": names.database(layer) for layer in LAYERS},
+    }
+
 
 def _delta_table(
     name: str,
@@ -121,15 +165,15 @@ def _delta_table(
         name=table.name,
         database_name=database.name,
         description=table.description,
-        table_type=catalog.TABLE_TYPE,
-        parameters=dict(catalog.DELTA_PARAMETERS),
+        table_type=TABLE_TYPE,
+        parameters=dict(DELTA_PARAMETERS),
         storage_descriptor={
             "location": location,
             "columns": [{"name": column, "type": kind} for column, kind in table.columns],
-            "input_format": catalog.PARQUET_INPUT_FORMAT,
-            "output_format": catalog.PARQUET_OUTPUT_FORMAT,
+            "input_format": PARQUET_INPUT_FORMAT,
+            "output_format": PARQUET_OUTPUT_FORMAT,
             "ser_de_info": {
-                "serialization_library": catalog.PARQUET_SERDE,
+                "serialization_library": PARQUET_SERDE,
                 "parameters": {"path": location},
             },
         },

@@ -10,6 +10,7 @@ from stackrun import ROOT, load_config, run_stacks
 
 from infra import config as cfg
 from infra.config import ConfigError, MappingSource, Reader, StackConfig
+from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 
 def load(values: dict[str, object], stack: str = "test") -> StackConfig:
@@ -21,7 +22,7 @@ def test_defaults_apply_when_nothing_is_set() -> None:
     assert config == StackConfig(stack="test")
     assert config.base_name == "medallion-test"
     assert config.jobs.worker_type == cfg.DEFAULT_WORKER_TYPE
-    assert config.schedule.retention_hours == cfg.DELTA_MIN_RETENTION_HOURS
+    assert config.schedule.retention_hours == SAFE_RETENTION_HOURS
     assert config.alert_email is None and config.jobs.max_bad_ratio is None
 
 

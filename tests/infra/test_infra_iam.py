@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from stackrun import (
@@ -15,8 +16,8 @@ from stackrun import (
     statements,
 )
 
-JOBS = ("bronze", "silver", "gold", "maintain")
-LAYERS = ("bronze", "silver", "gold")
+#: Every job is one layer's: the weekly maintenance runs each layer's own job.
+JOBS = LAYERS = ("bronze", "silver", "gold")
 #: Actions with no resource-level permissions: the only ones allowed on ``"Resource": "*"``.
 UNRESTRICTABLE = {"cloudwatch:PutMetricData"}
 
@@ -52,10 +53,6 @@ EXPECTED: dict[str, set[tuple[str, str, str]]] = {
         *(("gold", "tables", op) for op in (READ, WRITE, DELETE)),
         ("artifacts", "code", READ),
     },
-    "maintain": {
-        *((layer, "tables", op) for layer in LAYERS for op in (READ, WRITE, DELETE)),
-        ("artifacts", "code", READ),
-    },
 }
 
 
@@ -85,7 +82,6 @@ def test_job_role_touches_exactly_its_objects(stack: StackRun, job: str) -> None
         ("bronze", {("bronze", "landing"), ("bronze", "tables")}),
         ("silver", {("bronze", "tables"), ("silver", "tables")}),
         ("gold", {("silver", "tables"), ("gold", "tables")}),
-        ("maintain", {(layer, "tables") for layer in LAYERS}),
     ],
 )
 def test_job_role_lists_only_what_it_reads(
@@ -123,11 +119,38 @@ def test_layer_role_registers_tables_in_its_own_database_only(stack: StackRun, j
         assert not is_allowed(policy, action, f"{glue}:database/{databases[job]}"), action
 
 
-def test_maintain_role_has_no_catalog_access(stack: StackRun) -> None:
-    policy = stack.role_policy("maintain")
-    assert not [a for a in actions(policy) if a.startswith("glue:")]
-    job = stack.job("maintain")
-    assert "--enable-glue-datacatalog" not in job["defaultArguments"]
+def service_roles(stack: StackRun) -> dict[str, dict[str, Any]]:
+    """The inline policy of every role an AWS service assumes (jobs and any replication):
+    the roles that move data, as opposed to a person's deploy role."""
+    trusted = {
+        role.outputs["name"]
+        for role in stack.of_type(ROLE)
+        if all(
+            "Service" in statement.get("Principal", {})
+            for statement in statements(json.loads(role["assumeRolePolicy"]))
+        )
+    }
+    return {
+        policy["role"]: json.loads(policy["policy"])
+        for policy in stack.of_type(ROLE_POLICY)
+        if policy["role"] in trusted
+    }
+
+
+def test_no_role_can_write_two_layers(stack: StackRun) -> None:
+    """A job writes its own layer only: no role may create, replace or delete objects in two
+    layers' buckets, at any place of them (maintenance included, as it runs each layer's job)."""
+    roles = service_roles(stack)
+    assert len(roles) >= len(LAYERS)
+    for role, policy in roles.items():
+        writable = {
+            layer
+            for layer in LAYERS
+            for key in PLACES.values()
+            for operation in (WRITE, DELETE)
+            if is_allowed(policy, operation, object_arn(stack.bucket_names[layer], key))
+        }
+        assert len(writable) <= 1, f"role {role} can write {sorted(writable)}"
 
 
 @pytest.mark.parametrize("job", JOBS)
@@ -152,7 +175,7 @@ def test_job_role_uses_only_the_lakehouse_key(stack: StackRun, job: str) -> None
 def test_CKV_AWS_63_no_wildcard_actions(stack: StackRun) -> None:
     """Stricter than the checkov rule: no action holds a wildcard at all (no ``s3:Get*``)."""
     policies = stack.of_type(ROLE_POLICY)
-    assert len(policies) == 4
+    assert len(policies) == 3
     for policy in policies:
         wild = [a for a in actions(json.loads(policy["policy"])) if "*" in a or "?" in a]
         assert not wild, f"{policy.name}: {wild}"
@@ -176,7 +199,7 @@ def test_CKV_AWS_274_no_managed_policies_on_job_roles(stack: StackRun) -> None:
     }
     assert not [r for r in stack.resources if r.type in attachment_types]
     roles = stack.of_type(ROLE)
-    assert len(roles) == 4
+    assert len(roles) == 3
     for role in roles:
         assert not role.get("managedPolicyArns"), role.name
 

@@ -20,7 +20,7 @@ COMPONENTS = {
     "medallion:index:Lakehouse": 1,
     "medallion:index:MedallionLayer": 3,
     "medallion:index:SecureBucket": 5,
-    "medallion:index:TransformJob": 4,
+    "medallion:index:TransformJob": 3,
 }
 
 
@@ -87,7 +87,7 @@ def test_exports_name_what_a_user_needs(stack: StackRun) -> None:
         "alertTopicArn",
     }
     assert set(exports["bucketNames"]) == {"bronze", "silver", "gold", "artifacts", "access_logs"}
-    assert set(exports["jobNames"]) == {"bronze", "silver", "gold", "maintain"}
+    assert set(exports["jobNames"]) == {"bronze", "silver", "gold"}
     assert exports["landingUri"] == f"s3://{exports['bucketNames']['bronze']}/landing"
     assert exports["athenaWorkgroup"] == stack.one(WORKGROUP)["name"]
     assert all(len(name) <= 63 for name in exports["bucketNames"].values())
