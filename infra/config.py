@@ -25,10 +25,12 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from infra.delivery import DeploymentsConfig, GithubOidcConfig
+from infra.sources import IngestionConfig
+from infra.sources import parse as parse_ingestion
 
 NAMESPACE = "medallion"
 
@@ -321,6 +323,8 @@ class StackConfig:
     deployments: DeploymentsConfig | None = None
     #: GitHub Actions deploy role (``medallion:githubOidc``); off when absent.
     github_oidc: GithubOidcConfig | None = None
+    #: DMS sources, their replication defaults and the workflow trigger (infra/sources.py).
+    ingestion: IngestionConfig = field(default_factory=IngestionConfig)
 
     @property
     def base_name(self) -> str:
@@ -360,6 +364,7 @@ class StackConfig:
             alert_email=email,
             deployments=reader.optional_section("deployments", DeploymentsConfig.read),
             github_oidc=reader.optional_section("githubOidc", GithubOidcConfig.read),
+            ingestion=parse_ingestion(source),
         )
 
 
