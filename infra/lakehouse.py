@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra import catalog, policies
+from infra import catalog, events, policies, replication
 from infra.bucket import SecureBucket, SecureBucketArgs
 from infra.config import StackConfig
 from infra.job import TransformJob, TransformJobArgs
@@ -68,7 +68,9 @@ class Lakehouse(pulumi.ComponentResource):
             description=f"Encrypts the {name} lakehouse: data, logs, alerts, query results",
             enable_key_rotation=True,
             deletion_window_in_days=cfg.protection.kms_deletion_window_days,
-            policy=policies.document(_key_policy(ctx)),
+            policy=policies.document(
+                [*_key_policy(ctx), *replication.key_policy_statements(cfg.ingestion, ctx)]
+            ),
             opts=pulumi.ResourceOptions(parent=self, protect=cfg.protection.protect),
         )
         aws.kms.Alias(
@@ -233,7 +235,42 @@ class Lakehouse(pulumi.ComponentResource):
             self,
         )
 
-        topic = _alerting(name, cfg, key, list(job_names.values()), self)
+        topic = _alerting(name, cfg, key, list(job_names.values()), ctx, self)
+
+        # Runs started by landed files, and DMS replication of each source (infra/sources.py).
+        if cfg.ingestion.trigger.on_events:
+            events.LandingTrigger(
+                f"{name}-landing-trigger",
+                events.LandingTriggerArgs(
+                    workflow_name=workflow.name,
+                    first_job_name=self.layers["bronze"].job_name,
+                    bucket_name=self.layers["bronze"].bucket_name,
+                    prefixes=events.landing_prefixes(args.domain),
+                    trigger=cfg.ingestion.trigger,
+                    aws_context=ctx,
+                    safety_schedule=cfg.schedule.expression if cfg.schedule.enabled else None,
+                ),
+                child,
+            )
+        self.replications = {
+            source.name: replication.SourceReplication(
+                f"{name}-replication-{source.identifier}",
+                replication.SourceReplicationArgs(
+                    source=source,
+                    domain=args.domain,
+                    capacity=cfg.ingestion.capacity(source),
+                    multi_az=cfg.ingestion.replication.multi_az,
+                    landing_bucket_name=self.layers["bronze"].bucket_name,
+                    landing_bucket_arn=self.layers["bronze"].bucket_arn,
+                    kms_key_arn=key.arn,
+                    alert_topic_arn=topic.arn,
+                    aws_context=ctx,
+                    protect=cfg.protection.protect,
+                ),
+                child,
+            )
+            for source in cfg.ingestion.sources
+        }
 
         workgroup = aws.athena.Workgroup(
             f"{name}-athena",
@@ -382,17 +419,18 @@ def _schedule(
         max_concurrent_runs=1,
         opts=child,
     )
-    aws.glue.Trigger(
-        f"{name}-start",
-        name=f"{name}-start",
-        type="SCHEDULED",
-        schedule=cfg.schedule.expression,
-        enabled=cfg.schedule.enabled,
-        start_on_creation=cfg.schedule.enabled,
-        workflow_name=workflow.name,
-        actions=[{"job_name": chain[0]}],
-        opts=child,
-    )
+    if not cfg.ingestion.trigger.on_events:  # else events.LandingTrigger starts the workflow
+        aws.glue.Trigger(
+            f"{name}-start",
+            name=f"{name}-start",
+            type="SCHEDULED",
+            schedule=cfg.schedule.expression,
+            enabled=cfg.schedule.enabled,
+            start_on_creation=cfg.schedule.enabled,
+            workflow_name=workflow.name,
+            actions=[{"job_name": chain[0]}],
+            opts=child,
+        )
     for index, (before, after) in enumerate(itertools.pairwise(chain), start=1):
         step = f"{name}-{LAYERS[index]}-after-{LAYERS[index - 1]}"
         aws.glue.Trigger(
@@ -435,6 +473,7 @@ def _alerting(
     cfg: StackConfig,
     key: aws.kms.Key,
     job_names: list[str],
+    ctx: policies.AwsContext,
     parent: pulumi.Resource,
 ) -> aws.sns.Topic:
     """Failed, timed-out or errored runs of any medallion job -> EventBridge -> SNS topic."""
@@ -464,7 +503,8 @@ def _alerting(
                     "Action": "sns:Publish",
                     "Resource": topic.arn,
                     "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
-                }
+                },
+                *replication.alert_topic_statements(cfg.ingestion, topic.arn, ctx),
             ]
         ),
         opts=child,
