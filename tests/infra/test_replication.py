@@ -372,7 +372,14 @@ def test_stack_mappings_are_the_declared_tables(run: StackRun) -> None:
         renames = [r for r in mappings["rules"] if r.get("rule-target") == "schema"]
         # PostgreSQL's public schema lands as landing/hr/; MySQL's retail already matches.
         assert [r["value"] for r in renames] == ([] if schema == source else [source])
-        assert any(r.get("expression") == "$AR_H_CHANGE_SEQ" for r in mappings["rules"])
+        (added,) = [r for r in mappings["rules"] if r.get("value") == "change_seq"]
+        assert {k: added[k] for k in ("rule-type", "rule-target", "rule-action")} == {
+            "rule-type": "transformation",
+            "rule-target": "column",
+            "rule-action": "add-column",
+        }
+        assert added["expression"] == "$AR_H_CHANGE_SEQ"
+        assert added["object-locator"] == {"schema-name": schema, "table-name": "%"}
 
 
 # --- replication and source endpoint ---------------------------------------------------------
