@@ -254,7 +254,7 @@ class Lakehouse(pulumi.ComponentResource):
             )
         self.replications = {
             source.name: replication.SourceReplication(
-                f"{name}-replication-{source.identifier}",
+                replication.component_name(name, source),
                 replication.SourceReplicationArgs(
                     source=source,
                     domain=args.domain,

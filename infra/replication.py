@@ -225,6 +225,11 @@ class SourceReplication(pulumi.ComponentResource):
         )
 
 
+def component_name(lakehouse: str, source: SourceConfig) -> str:
+    """``<lakehouse>-dms-<source>``: the component's name and every child's prefix."""
+    return f"{lakehouse}-dms-{source.identifier}"
+
+
 def source_tables(domain: Domain, source: SourceConfig) -> tuple[Table, ...]:
     """The declared tables of ``source``; a source without any is a config error."""
     tables = tuple(t for t in domain.tables if t.source == source.name)

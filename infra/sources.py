@@ -72,7 +72,8 @@ DEFAULT_BATCH_WINDOW_SECONDS = MAX_BATCH_WINDOW_SECONDS
 # A source name is a landing folder and a DMS schema, and names DMS resources after `_` -> `-`
 # (DMS identifiers allow no `--`): lower snake case without doubled or trailing underscores.
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-_MAX_SOURCE_NAME = 24
+#: `<prefix>-<stack>-dms-<name>-role` plus Pulumi's 8-character suffix stays within IAM's 64.
+MAX_SOURCE_NAME = 16
 _SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$"
 )
@@ -321,8 +322,8 @@ def _sources(value: _Value) -> tuple[SourceConfig, ...]:
 def _source(value: _Value) -> SourceConfig:
     value.mapping(_SOURCE_FIELDS)
     name = value.field("name").string(_SOURCE_NAME, "lower snake case (the landing folder)")
-    if len(name) > _MAX_SOURCE_NAME:
-        raise value.field("name").fail(f"{name!r} is longer than {_MAX_SOURCE_NAME} characters")
+    if len(name) > MAX_SOURCE_NAME:
+        raise value.field("name").fail(f"{name!r} is longer than {MAX_SOURCE_NAME} characters")
     engine = value.field("engine").choice(tuple(ENGINES))
     database = value.field("database").string(_IDENTIFIER, "a database name")
     default_schema = database if ENGINES[engine].family == "mysql" else POSTGRES_DEFAULT_SCHEMA

@@ -37,8 +37,8 @@ from test_infra_stacks import (
 )
 
 from infra import sources
-from infra.config import ConfigError, MappingSource, StackConfig
-from infra.replication import source_tables, table_mappings
+from infra.config import MAX_BASE_NAME, ConfigError, MappingSource, StackConfig
+from infra.replication import component_name, source_tables, table_mappings
 from medallion.spec import DOMAIN, Column, Domain, Table
 
 ACCOUNT = "123456789012"
@@ -116,7 +116,7 @@ def component(run: StackRun, source: str) -> Resource:
     (found,) = [
         r
         for r in run.resources
-        if r.type == REPLICATION and r.name == f"medallion-{run.stack}-replication-{source}"
+        if r.type == REPLICATION and r.name == f"medallion-{run.stack}-dms-{source}"
     ]
     return found
 
@@ -306,6 +306,18 @@ def test_schema_is_renamed_to_the_source_name_only_when_they_differ() -> None:
     assert {schema for schema, _ in selected({"rules": rules})} == {"shop"}
 
 
+def test_the_longest_names_fit_aws_limits() -> None:
+    """IAM role names (Pulumi appends 8 characters) <= 64; DMS identifiers <= 255, letters,
+    digits and single hyphens, as long as the config validates."""
+    longest = source_config(name="a_" + "b" * (sources.MAX_SOURCE_NAME - 2))
+    name = component_name("x" * MAX_BASE_NAME, longest)
+    assert len(f"{name}-role") + 8 <= 64
+    for identifier in (name, f"{name}-source", f"{name}-target"):
+        assert len(identifier) <= 255 and "--" not in identifier and "_" not in identifier
+    with pytest.raises(ConfigError, match=r"medallion:sources\[0\]\.name"):
+        source_config(name="a" * (sources.MAX_SOURCE_NAME + 1))
+
+
 def test_a_source_without_declared_tables_is_a_config_error() -> None:
     crm = source_config(name="crm")
     with pytest.raises(ConfigError, match=r"config medallion:sources\[0\]\.name: .*'crm'"):
@@ -493,7 +505,7 @@ def test_service_role_is_trusted_by_dms_of_this_account_only(run: StackRun) -> N
 def test_new_roles_name_every_action_and_resource(run: StackRun) -> None:
     """No wildcard action, no ``Resource: *`` and no managed policy on the DMS and EventBridge
     roles (the job roles are checked in test_infra_iam.py)."""
-    new_roles = [r for r in run.of_type(ROLE) if "replication" in r.name or "landing" in r.name]
+    new_roles = [r for r in run.of_type(ROLE) if "-dms-" in r.name or "-landing-" in r.name]
     assert len(new_roles) == 3
     for role in new_roles:
         assert not role.get("managedPolicyArns"), role.name
