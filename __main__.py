@@ -28,6 +28,11 @@ pulumi.export("athenaWorkgroup", lakehouse.athena_workgroup)
 pulumi.export("alertTopicArn", lakehouse.alert_topic_arn)
 pulumi.export("kmsKeyArn", lakehouse.kms_key_arn)
 pulumi.export("wheelUri", lakehouse.wheel_uri)
+if lakehouse.replications:  # medallion:sources (docs/replication.md)
+    pulumi.export(
+        "replicationConfigArns",
+        {name: r.replication_config_arn for name, r in lakehouse.replications.items()},
+    )
 
 # Deploy roles and Pulumi Deployments settings, only where the stack configures them.
 delivery = DeliveryArgs(

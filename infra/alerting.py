@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -20,9 +20,12 @@ def alerting(
     kms_key_arn: pulumi.Input[str],
     alert_email: str | None,
     parent: pulumi.Resource,
+    *,
+    extra_statements: Callable[[pulumi.Output[str]], Sequence[policies.Statement]] | None = None,
 ) -> aws.sns.Topic:
     """The encrypted topic, the rule matching the jobs' failed runs (maintenance runs are runs
-    of the same jobs), and the optional e-mail subscription."""
+        of the same jobs), and the optional e-mail subscription. ``extra_statements(topic_arn)``
+    lets other publishers of the stack (DMS event subscriptions) publish too."""
     child = pulumi.ResourceOptions(parent=parent)
     topic = aws.sns.Topic(f"{name}-alerts", kms_master_key_id=kms_key_arn, opts=child)
     rule = aws.cloudwatch.EventRule(
@@ -49,7 +52,8 @@ def alerting(
                     "Action": "sns:Publish",
                     "Resource": topic.arn,
                     "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
-                }
+                },
+                *(extra_statements(topic.arn) if extra_statements else ()),
             ]
         ),
         opts=child,

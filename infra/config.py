@@ -22,10 +22,12 @@ Errors inside a section name the nested key (``medallion:delivery.organization``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from infra.delivery import DeploymentsConfig, GithubOidcConfig
 from infra.reader import ConfigError, ConfigSource, MappingSource, Reader
+from infra.sources import IngestionConfig
+from infra.sources import parse as parse_ingestion
 from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 __all__ = [
@@ -226,6 +228,8 @@ class StackConfig:
     deployments: DeploymentsConfig | None = None
     #: GitHub Actions deploy role (``medallion:githubOidc``); off when absent.
     github_oidc: GithubOidcConfig | None = None
+    #: DMS sources, their replication defaults and the workflow trigger (infra/sources.py).
+    ingestion: IngestionConfig = field(default_factory=IngestionConfig)
 
     @property
     def base_name(self) -> str:
@@ -265,6 +269,7 @@ class StackConfig:
             alert_email=email,
             deployments=reader.optional_section("deployments", DeploymentsConfig.read),
             github_oidc=reader.optional_section("githubOidc", GithubOidcConfig.read),
+            ingestion=parse_ingestion(source),
         )
 
 

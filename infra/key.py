@@ -7,6 +7,8 @@ need to encrypt for the lakehouse: CloudWatch Logs, S3 access-log delivery, Even
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
@@ -21,14 +23,17 @@ def lakehouse_key(
     protection: ProtectionConfig,
     aws_context: policies.AwsContext,
     parent: pulumi.Resource,
+    *,
+    extra_statements: Sequence[policies.Statement] = (),
 ) -> aws.kms.Key:
-    """The rotated key and its alias ``alias/<base>``."""
+    """The rotated key and its alias ``alias/<base>``; ``extra_statements`` let other services
+    of the stack (DMS) encrypt with it."""
     key = aws.kms.Key(
         f"{name}-key",
         description=f"Encrypts the {name} lakehouse: data, logs, alerts, query results",
         enable_key_rotation=True,
         deletion_window_in_days=protection.kms_deletion_window_days,
-        policy=policies.document(key_policy(aws_context)),
+        policy=policies.document([*key_policy(aws_context), *extra_statements]),
         opts=pulumi.ResourceOptions(parent=parent, protect=protection.protect),
     )
     aws.kms.Alias(

@@ -2,7 +2,9 @@
 
 It composes the pieces of their own modules: the key (``infra.key``), the access-log and
 artifacts buckets (``infra.bucket``, ``infra.artifacts``), one ``MedallionLayer`` per layer,
-the schedule (``infra.schedule``), alerting (``infra.alerting``) and Athena (``infra.athena``).
+the schedule (``infra.schedule``), alerting (``infra.alerting``), Athena (``infra.athena``), and
+the optional DMS replication of each source (``infra.replication``) and landing-event trigger
+(``infra.events``).
 Physical names come from ``infra.naming``. (``medallion.layout.Lakehouse`` is the package's
 folder layout of a lakehouse, a different thing, hence the name.)
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra import catalog, policies
+from infra import catalog, events, policies, replication
 from infra.alerting import alerting
 from infra.artifacts import upload_artifacts
 from infra.athena import RESULTS_PREFIX, workgroup
@@ -71,7 +73,14 @@ class LakehouseStack(pulumi.ComponentResource):
         ctx = _aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 
-        key = lakehouse_key(name, names, cfg.protection, ctx, self)
+        key = lakehouse_key(
+            name,
+            names,
+            cfg.protection,
+            ctx,
+            self,
+            extra_statements=replication.key_policy_statements(cfg.ingestion, ctx),
+        )
         unlogged = BucketBaseline(
             kms_key_arn=key.arn,
             noncurrent_version_days=cfg.retention.noncurrent_version_days,
@@ -126,10 +135,60 @@ class LakehouseStack(pulumi.ComponentResource):
             )
 
         jobs = {layer: built.job_name for layer, built in self.layers.items()}
-        workflows = schedule(name, names, cfg.schedule, jobs, self)
-        topic = alerting(
-            name, [names.job(layer) for layer in LAYERS], key.arn, cfg.alert_email, self
+        # With event-driven runs, events.LandingTrigger starts the workflow instead of a schedule.
+        workflows = schedule(
+            name,
+            names,
+            cfg.schedule,
+            jobs,
+            self,
+            scheduled_start=not cfg.ingestion.trigger.on_events,
         )
+        topic = alerting(
+            name,
+            [names.job(layer) for layer in LAYERS],
+            key.arn,
+            cfg.alert_email,
+            self,
+            extra_statements=lambda arn: replication.alert_topic_statements(
+                cfg.ingestion, arn, ctx
+            ),
+        )
+        bronze = self.layers[Layer.BRONZE]
+        # Runs started by landed files, and DMS replication of each source (infra/sources.py).
+        if cfg.ingestion.trigger.on_events:
+            events.LandingTrigger(
+                f"{name}-landing-trigger",
+                events.LandingTriggerArgs(
+                    workflow_name=workflows.daily.name,
+                    first_job_name=bronze.job_name,
+                    bucket_name=bronze.bucket_name,
+                    prefixes=events.landing_prefixes(args.domain),
+                    trigger=cfg.ingestion.trigger,
+                    aws_context=ctx,
+                    safety_schedule=cfg.schedule.expression if cfg.schedule.enabled else None,
+                ),
+                child,
+            )
+        self.replications = {
+            source.name: replication.SourceReplication(
+                replication.component_name(name, source),
+                replication.SourceReplicationArgs(
+                    source=source,
+                    domain=args.domain,
+                    capacity=cfg.ingestion.capacity(source),
+                    multi_az=cfg.ingestion.replication.multi_az,
+                    landing_bucket_name=bronze.bucket_name,
+                    landing_bucket_arn=bronze.bucket_arn,
+                    kms_key_arn=key.arn,
+                    alert_topic_arn=topic.arn,
+                    aws_context=ctx,
+                    protect=cfg.protection.protect,
+                ),
+                child,
+            )
+            for source in cfg.ingestion.sources
+        }
         athena = workgroup(
             name,
             names,

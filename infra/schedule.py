@@ -41,8 +41,12 @@ def schedule(
     config: ScheduleConfig,
     jobs: Mapping[Layer, pulumi.Output[str]],
     parent: pulumi.Resource,
+    *,
+    scheduled_start: bool = True,
 ) -> Workflows:
-    """The two workflows and their triggers, parented to ``parent``."""
+    """The two workflows and their triggers, parented to ``parent``. Without
+    ``scheduled_start`` the daily workflow has no scheduled trigger (landed files start it:
+    ``infra.events``)."""
     child = pulumi.ResourceOptions(parent=parent)
     daily = aws.glue.Workflow(
         f"{name}-workflow",
@@ -51,17 +55,18 @@ def schedule(
         max_concurrent_runs=1,
         opts=child,
     )
-    aws.glue.Trigger(
-        f"{name}-start",
-        name=names.start_trigger,
-        type="SCHEDULED",
-        schedule=config.expression,
-        enabled=config.enabled,
-        start_on_creation=config.enabled,
-        workflow_name=daily.name,
-        actions=[{"job_name": jobs[LAYERS[0]]}],
-        opts=child,
-    )
+    if scheduled_start:
+        aws.glue.Trigger(
+            f"{name}-start",
+            name=names.start_trigger,
+            type="SCHEDULED",
+            schedule=config.expression,
+            enabled=config.enabled,
+            start_on_creation=config.enabled,
+            workflow_name=daily.name,
+            actions=[{"job_name": jobs[LAYERS[0]]}],
+            opts=child,
+        )
     for before, after in itertools.pairwise(LAYERS):
         aws.glue.Trigger(
             f"{name}-{after}-after-{before}",

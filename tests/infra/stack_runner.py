@@ -160,6 +160,9 @@ def _mock_resource(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
     if typ == "aws:cloudwatch/logGroup:LogGroup":
         state["arn"] = _arn("logs", f"log-group:{inputs['name']}")
         return inputs["name"], state
+    if typ in ("aws:dms/endpoint:Endpoint", "aws:dms/s3Endpoint:S3Endpoint"):
+        state["endpointArn"] = _arn("dms", f"endpoint:{inputs['endpointId']}")
+        return inputs["endpointId"], state
     if typ == "aws:sns/topic:Topic":
         state.update(name=name, arn=_arn("sns", name))
         return state["arn"], state
