@@ -11,7 +11,7 @@ ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT_STAMP := .tools/actionlint-$(ACTIONLINT_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate test lint format typecheck pytest bench clean tools
+.PHONY: help install run generate test lint format typecheck pytest bench clean tools databases
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,8 +45,15 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 typecheck: $(INSTALLED) ## mypy over medallion/ and infra/
 	$(BIN)/mypy
 
-pytest: $(INSTALLED) tools ## Only the tests
+pytest: $(INSTALLED) tools databases ## Only the tests
 	$(BIN)/pytest
+
+# The infer tests start their own PostgreSQL and MariaDB servers (tests/databases.py) from
+# Debian's binaries; install them when absent (needs root, as on the CI machine).
+databases: ## Install the PostgreSQL and MariaDB server binaries the tests start, if absent
+	@{ command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; } && \
+	{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; } || \
+	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server postgresql; }
 
 tools: $(ACTIONLINT_STAMP) ## Build the pinned actionlint into .tools/bin (needs Go)
 

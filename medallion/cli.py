@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from medallion.infer.command import add_arguments as add_infer_arguments
 from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.spec import DOMAIN
@@ -214,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     maint.add_argument("--retention-hours", type=int, default=168)
     maint.add_argument("--force", action="store_true", help="allow retention below 168 hours")
     maint.set_defaults(func=cmd_maintain)
+
+    infer_help = "write table declarations from a database catalog or landed files"
+    add_infer_arguments(commands.add_parser("infer", help=infer_help, description=infer_help))
     return parser
 
 

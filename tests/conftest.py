@@ -27,8 +27,9 @@ PIPELINE_SCALE = 0.01
 #: are a larger share than the default limit allows.
 PIPELINE_MAX_BAD_RATIO = 0.5
 
-#: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS.
-pytest_plugins = ("tests.e2e.moto",)
+#: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS;
+#: the database servers (``postgres_url``, ``mariadb_url``) for tests marked ``database``.
+pytest_plugins = ("tests.e2e.moto", "tests.databases")
 
 
 @pytest.fixture(scope="session")
