@@ -20,17 +20,19 @@ date and reported:
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from medallion.infer.model import FoundColumn, FoundTable
 from medallion.infer.types import widens
+
+#: Records one change: ``(kind, message, column="")``.
+Record = Callable[..., None]
 
 TABLES_DIR = "tables"
 NOTE_PREFIX = "infer: "
@@ -108,14 +110,15 @@ def write_tables(found: Sequence[FoundTable], out: Path) -> Report:
         if path.exists():
             before = path.read_text()
             document = _load(yaml, path)
-            _merge(document, table, path, report)
+            problems = _merge(document, table, path, report)
         else:
             before = None
             document = _new_document(table)
+            problems = list(table.problems)
             report.changes.append(
                 Change(path, table.name, Kind.NEW_TABLE, f"{len(table.columns)} columns")
             )
-        _report_notes(table, path, report)
+        _report_notes(table, problems, path, report)
         text = _dump(yaml, document)
         if text == before:
             report.unchanged.append(path)
@@ -170,7 +173,9 @@ def _new_document(table: FoundTable) -> CommentedMap:
     return document
 
 
-def _merge(document: CommentedMap, table: FoundTable, path: Path, report: Report) -> None:
+def _merge(document: CommentedMap, table: FoundTable, path: Path, report: Report) -> list[str]:
+    """Bring ``document`` up to date with ``table``; return what still makes it incomplete."""
+
     def change(kind: Kind, message: str, column: str = "") -> None:
         report.changes.append(Change(path, table.name, kind, message, column))
 
@@ -203,10 +208,10 @@ def _merge(document: CommentedMap, table: FoundTable, path: Path, report: Report
                 "no longer in the source; still declared (remove it by hand once nothing uses it)",
                 name,
             )
-    _merge_key(document, table, change)
+    return _merge_key(document, table, change)
 
 
-def _merge_column(entry: CommentedMap, column: FoundColumn, change: Any) -> None:
+def _merge_column(entry: CommentedMap, column: FoundColumn, change: Record) -> None:
     old = str(entry.get("type", "string"))
     new = column.type
     if old.replace(" ", "") != new:
@@ -237,7 +242,7 @@ def _merge_column(entry: CommentedMap, column: FoundColumn, change: Any) -> None
             change(Kind.NULLABILITY, f"now {state} in the source: updated", column.name)
 
 
-def _merge_key(document: CommentedMap, table: FoundTable, change: Any) -> None:
+def _merge_key(document: CommentedMap, table: FoundTable, change: Record) -> list[str]:
     declared = [str(k) for k in document.get("primary_key") or ()]
     found = list(table.primary_key)
     problems = list(table.problems)
@@ -254,13 +259,14 @@ def _merge_key(document: CommentedMap, table: FoundTable, change: Any) -> None:
     elif "incomplete" in document:
         del document["incomplete"]
         change(Kind.INCOMPLETE, "complete now: 'incomplete' removed")
+    return problems
 
 
-def _report_notes(table: FoundTable, path: Path, report: Report) -> None:
+def _report_notes(table: FoundTable, problems: list[str], path: Path, report: Report) -> None:
     for column in table.columns:
         if column.note:
             report.changes.append(Change(path, table.name, Kind.NOTE, column.note, column.name))
-    for problem in table.problems:
+    for problem in problems:
         report.changes.append(Change(path, table.name, Kind.INCOMPLETE, problem))
 
 
