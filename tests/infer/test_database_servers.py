@@ -22,5 +22,6 @@ def test_missing_binaries_fail_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_postgres_binaries_found_where_debian_puts_them() -> None:
     found = postgres_bin()
     if found is None:
-        pytest.skip("no PostgreSQL binaries on this machine")
+        _missing("PostgreSQL server binaries are not installed")
+    assert found is not None
     assert (found / "initdb").exists() and (found / "postgres").exists()
