@@ -49,11 +49,12 @@ pytest: $(INSTALLED) tools databases ## Only the tests
 	$(BIN)/pytest
 
 # The infer tests start their own PostgreSQL and MariaDB servers (tests/databases.py) from
-# Debian's binaries; install them when absent (needs root, as on the CI machine).
+# Debian's binaries; install them when absent (as root, or through sudo on a hosted runner).
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 databases: ## Install the PostgreSQL and MariaDB server binaries the tests start, if absent
 	@{ command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; } && \
 	{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; } || \
-	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server postgresql; }
+	{ $(APT) update && $(APT) install -y mariadb-server postgresql; }
 
 tools: $(ACTIONLINT_STAMP) ## Build the pinned actionlint into .tools/bin (needs Go)
 
