@@ -16,9 +16,14 @@ def infer(
     origin: str, source: str, out: Path, primary_keys: dict[str, tuple[str, ...]] | None = None
 ) -> Report:
     """Read ``origin`` (a database URL or a landing folder) and write ``out/tables/*.yaml``."""
-    from medallion.infer.database import is_database_url, read_database
-    from medallion.infer.landing import read_landing
-    from medallion.infer.write import write_tables
+    try:
+        from medallion.infer.database import is_database_url, read_database
+        from medallion.infer.landing import read_landing
+        from medallion.infer.write import write_tables
+    except ImportError as error:
+        raise ValueError(
+            f"needs the infer extra: pip install 'medallion[infer]' ({error})"
+        ) from error
 
     if is_database_url(origin):
         found = read_database(origin, source, primary_keys)

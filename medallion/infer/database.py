@@ -9,7 +9,7 @@ from medallion.infer.model import FoundColumn, FoundTable, naming_problems
 from medallion.infer.types import describe, from_sqlalchemy
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Dialect, Engine
     from sqlalchemy.engine.interfaces import ReflectedColumn
 
 #: URL schemes accepted by ``--from`` and the SQLAlchemy driver each one uses.
@@ -39,24 +39,35 @@ def read_database(
 
     ``primary_keys`` replaces the key the catalog gives (or lacks) for the tables it names.
     """
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
 
     engine = create_engine(engine_url(url))
     try:
-        inspector = inspect(engine)
-        if source not in inspector.get_schema_names():
-            raise ValueError(f"{_safe(url)}: no schema (or database) named {source!r}")
-        tables = []
-        for name in sorted(inspector.get_table_names(schema=source)):
-            columns = tuple(
-                _column(c, engine.dialect) for c in inspector.get_columns(name, schema=source)
-            )
-            key = tuple(inspector.get_pk_constraint(name, schema=source)["constrained_columns"])
-            comment = inspector.get_table_comment(name, schema=source).get("text") or ""
-            tables.append(_table(name, source, columns, key, comment, primary_keys or {}))
-        return tables
+        return _read(engine, url, source, primary_keys or {})
+    except DBAPIError as error:
+        raise ValueError(f"{_safe(url)}: cannot read the catalog: {error.orig}") from error
     finally:
         engine.dispose()
+
+
+def _read(
+    engine: Engine, url: str, source: str, primary_keys: Mapping[str, tuple[str, ...]]
+) -> list[FoundTable]:
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    if source not in inspector.get_schema_names():
+        raise ValueError(f"{_safe(url)}: no schema (or database) named {source!r}")
+    tables = []
+    for name in sorted(inspector.get_table_names(schema=source)):
+        columns = tuple(
+            _column(c, engine.dialect) for c in inspector.get_columns(name, schema=source)
+        )
+        key = tuple(inspector.get_pk_constraint(name, schema=source)["constrained_columns"])
+        comment = inspector.get_table_comment(name, schema=source).get("text") or ""
+        tables.append(_table(name, source, columns, key, comment, primary_keys))
+    return tables
 
 
 def _column(reflected: ReflectedColumn, dialect: Dialect) -> FoundColumn:

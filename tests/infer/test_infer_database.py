@@ -96,12 +96,16 @@ def test_postgres_primary_key_option_completes_a_keyless_table(
         postgres_url,
         "CREATE SCHEMA logs",
         "CREATE TABLE logs.visits (visit_id bigint NOT NULL, page text)",
+        'CREATE TABLE logs.page_views ("ViewId" bigint PRIMARY KEY, "Page" text)',
     )
     report = infer(postgres_url, "logs", tmp_path, {"visits": ("visit_id",)})
     visits = declaration(tmp_path, "visits")
     assert visits["primary_key"] == ["visit_id"]
     assert "incomplete" not in visits
     assert not report.conflicts
+    # Declarations hold lower snake case names only: such a table is written, but incomplete.
+    views = declaration(tmp_path, "page_views")
+    assert views["incomplete"] == "column names ['ViewId', 'Page'] are not lower snake case"
     with pytest.raises(ValueError, match=r"--primary-key visits: .* no column\(s\) \['nope'\]"):
         infer(postgres_url, "logs", tmp_path, {"visits": ("nope",)})
     with pytest.raises(ValueError, match=r"no schema .* named 'nowhere'"):

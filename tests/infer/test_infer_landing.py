@@ -134,3 +134,18 @@ def test_primary_key_option_is_checked() -> None:
     assert parse_primary_keys(["a=x", "b = y, z"]) == {"a": ("x",), "b": ("y", "z")}
     with pytest.raises(ValueError, match="--primary-key 'a': expected TABLE=COLUMN"):
         parse_primary_keys(["a"])
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://reader:s3cret@127.0.0.1:{port}/shop"
+    assert main(["infer", "--from", url, "--source", "retail", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"reader:***@127.0.0.1:{port}/shop: cannot read the catalog" in error
+    assert "s3cret" not in error
