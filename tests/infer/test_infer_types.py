@@ -115,3 +115,16 @@ def test_parquet_types(type_: pa.DataType, declared: str) -> None:
 )
 def test_widening(old: str, new: str, expected: bool) -> None:
     assert widens(old, new) is expected
+
+
+def test_cli_starts_without_the_infer_extra_and_infer_needs_no_spark() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, medallion.cli; "
+        "assert 'sqlalchemy' not in sys.modules, 'medallion.cli imported the infer extra'; "
+        "import medallion.infer.database, medallion.infer.landing, medallion.infer.write; "
+        "assert 'pyspark' not in sys.modules, 'medallion.infer imported pyspark'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
