@@ -11,7 +11,7 @@ ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT_STAMP := .tools/actionlint-$(ACTIONLINT_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate test test-fast lint format typecheck pytest bench clean tools
+.PHONY: help install run generate test test-fast lint format typecheck pytest bench clean tools databases
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,8 @@ generate: $(INSTALLED) ## Only write the demo landing files (SCALE, LAKEHOUSE)
 
 test: lint typecheck pytest ## Lint, type-check and run the whole test suite
 
-test-fast: $(INSTALLED) tools ## Only the tests that need neither Spark nor moto (the inner loop)
-	$(BIN)/pytest -m "not spark and not s3"
+test-fast: $(INSTALLED) tools ## Only the tests that need no Spark, moto or database server (the inner loop)
+	$(BIN)/pytest -m "not spark and not s3 and not database"
 
 lint: $(INSTALLED) ## ruff check and format check
 	$(BIN)/ruff check .
@@ -48,8 +48,16 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 typecheck: $(INSTALLED) ## mypy over medallion/ and infra/
 	$(BIN)/mypy
 
-pytest: $(INSTALLED) tools ## Only the tests
+pytest: $(INSTALLED) tools databases ## Only the tests
 	$(BIN)/pytest
+
+# The infer tests start their own PostgreSQL and MariaDB servers (tests/databases.py) from
+# Debian's binaries; install them when absent (as root, or through sudo on a hosted runner).
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+databases: ## Install the PostgreSQL and MariaDB server binaries the tests start, if absent
+	@{ command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; } && \
+	{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; } || \
+	{ $(APT) update && $(APT) install -y mariadb-server postgresql; }
 
 tools: $(ACTIONLINT_STAMP) ## Build the pinned actionlint into .tools/bin (needs Go)
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from medallion.infer.command import add_arguments as add_infer_arguments
 from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
 from medallion.results import format_table, summary_table
 from medallion.spec import DOMAIN
@@ -179,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"allow retention below {SAFE_RETENTION_HOURS} hours",
     )
     maint.set_defaults(func=cmd_maintain)
+
+    infer_help = "write table declarations from a database catalog or landed files"
+    add_infer_arguments(commands.add_parser("infer", help=infer_help, description=infer_help))
     return parser
 
 

@@ -25,13 +25,15 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 #: The moto server fixtures (``moto_endpoint``, ``aws``, ``s3_spark``) for any test that needs AWS;
-#: the end-to-end lakehouse (``pipeline_run``).
-pytest_plugins = ("tests.e2e.moto", "tests.pipeline")
+#: the end-to-end lakehouse (``pipeline_run``); the database servers (``postgres_url``,
+#: ``mariadb_url``).
+pytest_plugins = ("tests.e2e.moto", "tests.pipeline", "tests.databases")
 
 #: Marker -> fixtures that mean a test needs it (directly or through another fixture).
 NEEDS: dict[str, frozenset[str]] = {
     "spark": frozenset({"spark"}),
     "s3": frozenset({"moto_endpoint"}),
+    "database": frozenset({"postgres_url", "mariadb_url"}),
 }
 
 
