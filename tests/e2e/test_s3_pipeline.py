@@ -74,7 +74,7 @@ def runs(
         reports = [
             run_job(
                 spark,
-                JobOptions(job_name="e2e", step=layer.value, lakehouse=remote, databases=DATABASES),
+                JobOptions(job_name="e2e", layers=(layer,), lakehouse=remote, databases=DATABASES),
                 DEMO,
                 glue=glue,
             )
