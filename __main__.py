@@ -6,7 +6,7 @@ import pulumi
 
 from infra import Lakehouse, LakehouseArgs, StackConfig, build_wheel
 from infra.delivery import Delivery, DeliveryArgs
-from medallion.spec import DOMAIN
+from medallion.spec import load_domain
 
 ROOT = Path(__file__).resolve().parent
 
@@ -15,7 +15,8 @@ config = StackConfig.load(pulumi.Config(), stack=pulumi.get_stack())
 package = build_wheel(ROOT, out_dir=ROOT / "build" / "pulumi")
 
 lakehouse = Lakehouse(
-    config.base_name, LakehouseArgs(config=config, domain=DOMAIN, package=package)
+    config.base_name,
+    LakehouseArgs(config=config, domain=load_domain(ROOT / "domain"), package=package),
 )
 
 pulumi.export("bucketNames", lakehouse.bucket_names)

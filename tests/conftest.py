@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from medallion.layout import Lakehouse
     from medallion.pipeline import RunReport
+    from medallion.spec import Domain
 
 # Spark hands timestamps to Python in the process's local zone: make that UTC, as the session is.
 os.environ["TZ"] = "UTC"
@@ -62,6 +63,14 @@ def lakehouse(tmp_path: Path) -> Lakehouse:
     return Lakehouse.at(str(tmp_path / "lake"))
 
 
+@pytest.fixture(scope="session")
+def demo_domain() -> Domain:
+    """The demo's declarations, from the repository's ``domain/`` folder."""
+    from tests.demo import load_demo
+
+    return load_demo()
+
+
 @dataclass(frozen=True)
 class PipelineRun:
     """A lakehouse taken through two runs: batches 0-1, then (incrementally) batches 2-3."""
@@ -72,15 +81,16 @@ class PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+def pipeline_run(
+    spark: SparkSession, demo_domain: Domain, tmp_path_factory: pytest.TempPathFactory
+) -> PipelineRun:
     from medallion.generate import generate
     from medallion.layout import Lakehouse
     from medallion.pipeline import run
-    from medallion.spec import DOMAIN
 
     lakehouse = Lakehouse.at(str(tmp_path_factory.mktemp("pipeline") / "lakehouse"))
     reports = []
     for batches in ([0, 1], [2, 3]):
-        generate(lakehouse, scale=PIPELINE_SCALE, batches=batches)
-        reports.append(run(spark, lakehouse, DOMAIN, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
+        generate(lakehouse, domain=demo_domain, scale=PIPELINE_SCALE, batches=batches)
+        reports.append(run(spark, lakehouse, demo_domain, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
     return PipelineRun(lakehouse, *reports)

@@ -22,7 +22,8 @@ from medallion.jobs.entry import JobOptions, JobReport, run_job
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.maintain import find_tables
 from medallion.pipeline import RunReport, run
-from medallion.spec import DOMAIN, Domain
+from medallion.spec import Domain
+from tests.demo import load_demo
 from tests.e2e.moto import REGION, aws_environ, configure_s3a
 
 pytestmark = [pytest.mark.s3, pytest.mark.spark]
@@ -30,8 +31,8 @@ pytestmark = [pytest.mark.s3, pytest.mark.spark]
 #: A parquet and a CSV source, both with quarantined rows, and a partitioned mart: what differs
 #: on S3 (the whole demo domain takes twice as long and adds no S3 path).
 DEMO = Domain(
-    tables=(DOMAIN.table("products"), DOMAIN.table("employees")),
-    gold_models=(DOMAIN.gold_model("avg_salary_by_age"),),
+    tables=(load_demo().table("products"), load_demo().table("employees")),
+    gold_models=(load_demo().gold_model("avg_salary_by_age"),),
 )
 SCALE = 0.001
 #: Lineage that names where or when a row was read: it differs between two runs by design.

@@ -24,8 +24,10 @@ from stackrun import (
 
 from infra import catalog
 from infra.config import StackConfig
-from medallion.spec import DOMAIN
+from medallion.spec import load_domain
 
+#: The demo domain, as the stacks' default config (``medallion:domain: domain``) reads it.
+DOMAIN = load_domain(ROOT / "domain")
 LAYERS = ("bronze", "silver", "gold")
 ROOT_ARGS = ("--landing-root", "--bronze-root", "--silver-root", "--gold-root")
 DATABASE_ARGS = ("--bronze-database", "--silver-database", "--gold-database")

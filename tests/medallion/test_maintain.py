@@ -16,7 +16,7 @@ from medallion.maintain import (
     stored_files,
 )
 from medallion.results import Status
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 
 APPENDS = 5
 
@@ -54,14 +54,14 @@ def test_finds_every_delta_table_below_a_layer_root(spark: SparkSession, lakehou
 
 def test_refuses_a_short_retention_unless_forced(spark: SparkSession, lakehouse: Lakehouse):
     with pytest.raises(ValueError, match=r"retention_hours=1 .*168"):
-        maintain(spark, lakehouse, DOMAIN, retention_hours=1)
+        maintain(spark, lakehouse, load_demo(), retention_hours=1)
 
 
 def test_compaction_then_vacuum_reduce_the_files(spark: SparkSession, lakehouse: Lakehouse):
     path = lakehouse.table_path("bronze", "products")
     rows = sorted(spark.read.format("delta").load(path).collect())
 
-    first = {r.table: r for r in maintain(spark, lakehouse, DOMAIN)}
+    first = {r.table: r for r in maintain(spark, lakehouse, load_demo())}
     assert set(first) == {"products", "_state/products", "broken"}
     compacted = first["products"]
     assert compacted.status is Status.OK, compacted.messages
@@ -74,7 +74,9 @@ def test_compaction_then_vacuum_reduce_the_files(spark: SparkSession, lakehouse:
     assert first["broken"].status is Status.FAILED
     assert first["broken"].messages
 
-    forced = maintain(spark, lakehouse, DOMAIN, retention_hours=0, force=True, layers=["bronze"])
+    forced = maintain(
+        spark, lakehouse, load_demo(), retention_hours=0, force=True, layers=["bronze"]
+    )
     assert [(r.table, r.stored_before, r.stored_after) for r in forced] == [
         ("products", APPENDS + 1, 1)
     ]
