@@ -6,6 +6,7 @@ import pulumi
 
 from infra import Lakehouse, LakehouseArgs, StackConfig, build_wheel
 from infra.delivery import Delivery, DeliveryArgs
+from infra.domain import build_domain_archive
 from medallion.spec import load_domain
 
 ROOT = Path(__file__).resolve().parent
@@ -13,10 +14,15 @@ ROOT = Path(__file__).resolve().parent
 # Read and validated before any resource is declared: a bad value stops here, naming its key.
 config = StackConfig.load(pulumi.Config(), stack=pulumi.get_stack())
 package = build_wheel(ROOT, out_dir=ROOT / "build" / "pulumi")
+# The declarations, checked as `medallion check` checks them: a bad one stops the preview here,
+# with every problem named by file and key.
+domain_folder = ROOT / config.domain
+domain = load_domain(domain_folder, label=config.domain)
+domain_archive = build_domain_archive(domain_folder, out_dir=ROOT / "build" / "pulumi")
 
 lakehouse = Lakehouse(
     config.base_name,
-    LakehouseArgs(config=config, domain=load_domain(ROOT / "domain"), package=package),
+    LakehouseArgs(config=config, domain=domain, package=package, domain_archive=domain_archive),
 )
 
 pulumi.export("bucketNames", lakehouse.bucket_names)
@@ -29,6 +35,7 @@ pulumi.export("athenaWorkgroup", lakehouse.athena_workgroup)
 pulumi.export("alertTopicArn", lakehouse.alert_topic_arn)
 pulumi.export("kmsKeyArn", lakehouse.kms_key_arn)
 pulumi.export("wheelUri", lakehouse.wheel_uri)
+pulumi.export("domainUri", lakehouse.domain_uri)
 
 # Deploy roles and Pulumi Deployments settings, only where the stack configures them.
 delivery = DeliveryArgs(

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from infra import catalog, policies
 from infra.bucket import SecureBucket, SecureBucketArgs
 from infra.config import StackConfig
+from infra.domain import DomainArchive
 from infra.job import TransformJob, TransformJobArgs
 from infra.layer import LANDING_PREFIX, TABLES_PREFIX, MedallionLayer, MedallionLayerArgs
 from infra.wheel import ARTIFACT_PREFIX, BuiltWheel
@@ -39,6 +40,8 @@ class LakehouseArgs:
     config: StackConfig
     domain: Domain
     package: BuiltWheel
+    #: The same declarations as a zip the jobs load at start (``--domain-root``).
+    domain_archive: DomainArchive
 
 
 class Lakehouse(pulumi.ComponentResource):
@@ -54,6 +57,7 @@ class Lakehouse(pulumi.ComponentResource):
     alert_topic_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     wheel_uri: pulumi.Output[str]
+    domain_uri: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LakehouseArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,7 +136,16 @@ class Lakehouse(pulumi.ComponentResource):
             content_type="text/x-python",
             opts=child,
         )
+        domain_archive = aws.s3.BucketObjectv2(
+            f"{name}-domain",
+            bucket=artifacts.bucket_name,
+            key=args.domain_archive.key,
+            source=pulumi.FileAsset(str(args.domain_archive.path)),
+            content_type="application/zip",
+            opts=child,
+        )
         wheel_uri = pulumi.Output.concat("s3://", wheel.bucket, "/", wheel.key)
+        domain_uri = pulumi.Output.concat("s3://", domain_archive.bucket, "/", domain_archive.key)
         script_uri = pulumi.Output.concat("s3://", script.bucket, "/", script.key)
 
         security = aws.glue.SecurityConfiguration(
@@ -160,6 +173,7 @@ class Lakehouse(pulumi.ComponentResource):
             return pulumi.Output.concat("s3://", bucket, "/", prefix.rstrip("/"))
 
         shared_arguments: dict[str, pulumi.Input[str]] = {
+            "--domain-root": domain_uri,
             "--landing-root": uri(buckets["bronze"], LANDING_PREFIX),
             **{f"--{layer}-root": uri(buckets[layer], TABLES_PREFIX) for layer in LAYERS},
             **{f"--{layer}-database": databases[layer] for layer in LAYERS},
@@ -274,6 +288,7 @@ class Lakehouse(pulumi.ComponentResource):
         self.alert_topic_arn = topic.arn
         self.kms_key_arn = key.arn
         self.wheel_uri = wheel_uri
+        self.domain_uri = domain_uri
         self.register_outputs(
             {
                 "bucket_names": self.bucket_names,
@@ -286,6 +301,7 @@ class Lakehouse(pulumi.ComponentResource):
                 "alert_topic_arn": self.alert_topic_arn,
                 "kms_key_arn": self.kms_key_arn,
                 "wheel_uri": self.wheel_uri,
+                "domain_uri": self.domain_uri,
             }
         )
 

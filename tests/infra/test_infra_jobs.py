@@ -90,6 +90,7 @@ def test_job_arguments_follow_the_entry_point_contract(
     for layer in (*LAYERS, "maintain"):
         args = stack.job(layer)["defaultArguments"]
         assert args["--layer"] == layer
+        assert args["--domain-root"] == stack.exports["domainUri"]
         assert args["--landing-root"] == f"s3://{buckets['bronze']}/landing"
         for root in LAYERS:
             assert args[f"--{root}-root"] == f"s3://{buckets[root]}/tables"
@@ -114,6 +115,7 @@ def test_entry_point_parses_the_arguments_infra_passes(stack: StackRun) -> None:
         options = parse_args(argv, resolver=None)
         assert options.step == layer
         assert options.lakehouse.bronze == args["--bronze-root"]
+        assert options.domain_root == args["--domain-root"]
 
 
 def test_each_job_logs_to_its_own_encrypted_groups(stack: StackRun) -> None:

@@ -14,6 +14,7 @@ from medallion.cli import main
 from medallion.spec import Domain, DomainErrors, RuleAction, inspect_domain, load_domain
 from medallion.spec.loader import schema
 from tests.demo import DEMO_FOLDER
+from tests.e2e.moto import Aws
 
 
 @pytest.fixture
@@ -290,6 +291,31 @@ def test_the_package_declares_no_domain_of_its_own() -> None:
 
 
 # ------------------------------------------------------------------ where a job finds it
+
+
+def test_a_domain_loads_from_an_s3_prefix_and_from_a_zip(aws: Aws, tmp_path: Path) -> None:
+    from infra.domain import archive_bytes
+    from medallion.storage import load_domain_from
+
+    for path in sorted(DEMO_FOLDER.rglob("*.yaml")):
+        key = f"project/domain/{path.relative_to(DEMO_FOLDER).as_posix()}"
+        aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=path.read_bytes())
+    assert load_domain_from(aws.uri("project/domain")) == load_domain(DEMO_FOLDER)
+    aws.s3.put_object(Bucket=aws.bucket, Key="a/domain.zip", Body=archive_bytes(DEMO_FOLDER))
+    assert load_domain_from(aws.uri("a/domain.zip")) == load_domain(DEMO_FOLDER)
+    (tmp_path / "domain.zip").write_bytes(archive_bytes(DEMO_FOLDER))
+    assert load_domain_from(str(tmp_path / "domain.zip")) == load_domain(DEMO_FOLDER)
+
+    sales = DEMO_FOLDER / "tables" / "sales.yaml"
+    broken = sales.read_text().replace("primary_key: [sale_id]", "primary_key: [id]")
+    aws.s3.put_object(Bucket=aws.bucket, Key="project/domain/tables/sales.yaml", Body=broken)
+    with pytest.raises(DomainErrors) as raised:
+        load_domain_from(aws.uri("project/domain"))
+    assert str(raised.value) == (
+        f"{aws.uri('project/domain')}/tables/sales.yaml: table 'sales': key primary_key: "
+        "unknown column 'id' (columns: sale_id, client_id, sales_person_id, sale_ts, status, "
+        "total_amount)"
+    )
 
 
 def test_the_glue_entry_refuses_a_broken_domain_before_starting_spark(
