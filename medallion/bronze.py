@@ -238,18 +238,48 @@ def ingest_table(
         batch = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
         result.rows_out = _append(spark, batch, target, ())
         result.files = len(good)
-        undeclared = sorted(
-            set(batch.columns)
-            - set(table.column_names)
-            - set(DMS_COLUMNS)
-            - set(LINEAGE_COLUMNS)
-            - {CORRUPT_RECORD}
-        )
-        if undeclared:
-            result.warn(f"new upstream column(s) {', '.join(undeclared)}: kept in bronze")
+        for message in drift_messages(table, good):
+            result.warn(message)
     result.rows_in = result.rows_out
     result.seconds = time.monotonic() - started
     return result
+
+
+def drift_messages(table: TableSpec, files: Sequence[LandingFile]) -> list[str]:
+    """Landing files whose columns differ from the declaration, grouped by difference.
+
+    Each message names the table, the files and the columns; nothing is dropped (bronze keeps
+    every column, silver ignores undeclared ones and reads absent ones as NULL).
+    """
+    declared = set(table.column_names)
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
+    for file in files:
+        extra = tuple(c for c in file.columns if c not in declared and c not in DMS_COLUMNS)
+        missing = tuple(c for c in table.column_names if c not in file.columns)
+        if extra or missing:
+            groups[(extra, missing)].append(file.key)
+    messages = []
+    for (extra, missing), keys in groups.items():
+        where = f"table {table.name!r}, {file_list(keys)}"
+        if extra:
+            messages.append(
+                f"{where}: undeclared column(s) {', '.join(extra)}: kept in bronze, "
+                "ignored by silver (declare them to keep them)"
+            )
+        if missing:
+            messages.append(
+                f"{where}: declared column(s) {', '.join(missing)} absent: NULL in silver"
+            )
+    return messages
+
+
+def file_list(keys: Sequence[str], shown: int = 3) -> str:
+    """``file a`` / ``files a, b, c and 4 more``."""
+    names = sorted(keys)
+    if len(names) == 1:
+        return f"file {names[0]}"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"files {', '.join(names[:shown])}{more}"
 
 
 def run_bronze(

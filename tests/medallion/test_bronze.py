@@ -118,6 +118,26 @@ def test_new_upstream_column_is_kept_and_reported(
     assert rows["LOAD00000001.parquet"]["supplier"] is None
 
 
+def test_files_whose_columns_differ_are_named_with_table_and_columns(
+    spark: SparkSession, lakehouse: Lakehouse
+) -> None:
+    write_parquet(lakehouse, "products", "LOAD00000001.parquet", [product(1)])
+    extra = "2024/01/03/20240103-000000000.parquet"
+    write_parquet(lakehouse, "products", extra, [change("U", 9, product(1, supplier="acme"))])
+    short = "2024/01/03/20240103-010000000.parquet"
+    without_category = {k: v for k, v in product(2).items() if k != "category"}
+    write_parquet(lakehouse, "products", short, [change("I", 10, without_category)])
+    [result] = run_bronze(spark, lakehouse, load_demo(), ["products"])
+    assert result.status is Status.WARNED and result.files == 3 and result.rows_out == 3
+    assert result.messages == [
+        f"table 'products', file {extra}: undeclared column(s) supplier: kept in bronze, "
+        "ignored by silver (declare them to keep them)",
+        f"table 'products', file {short}: declared column(s) category absent: NULL in silver",
+    ]
+    rows = {r["_file_key"]: r for r in bronze_df(spark, lakehouse, "products").collect()}
+    assert rows[extra]["supplier"] == "acme" and rows[short]["category"] is None
+
+
 def test_malformed_files_are_set_aside_and_the_rest_loads(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:
