@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import sqlglot
-import yaml
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from medallion.spec.model import DMS_COLUMNS, Column, Domain, GoldModel, Rule, SpecError, Table
+
+if TYPE_CHECKING:
+    import jsonschema
+
+# PyYAML, jsonschema and sqlglot are imported where a domain is read, so that the declaration
+# types (``import medallion.spec``) need nothing beyond the standard library.
 
 #: Environment variable naming the domain folder; the default is ``./domain``.
 DOMAIN_ENV = "MEDALLION_DOMAIN"
@@ -153,6 +154,8 @@ def _files(
 
 
 def _read_yaml(file: Path, shown: str, problems: list[Problem]) -> dict[str, Any] | None:
+    import yaml
+
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -179,6 +182,8 @@ def schema(kind: str) -> dict[str, Any]:
 
 
 def _schema_problems(document: dict[str, Any], kind: str, what: str, shown: str) -> list[Problem]:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema(kind))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     return [Problem(shown, f"{what}: {_describe(error, document)}") for error in errors]
@@ -298,6 +303,9 @@ def _table_problems(document: dict[str, Any], stem: str, what: str, shown: str) 
 
 def expression_problems(expression: str, columns: Iterable[str]) -> list[str]:
     """What is wrong with a rule expression: Spark SQL syntax, then unknown columns."""
+    import sqlglot
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(expression, read=DIALECT)
     except sqlglot.errors.ParseError as error:
