@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 LAKEHOUSE ?= ./lakehouse
+DOMAIN ?= ./domain
 SCALE ?= 0.05
 INSTALLED := $(VENV)/.installed
 # actionlint checks .github/workflows in the tests; built from source once (needs Go).
@@ -11,7 +12,7 @@ ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT_STAMP := .tools/actionlint-$(ACTIONLINT_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate test test-fast lint format typecheck pytest bench clean tools databases
+.PHONY: help install run generate check test test-fast lint format typecheck pytest bench clean tools databases
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,13 +27,16 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED) ## Create .venv with the package, Spark, Pulumi and the dev tools
 
 run: $(INSTALLED) ## Generate demo data (SCALE=0.05) and run every layer on LAKEHOUSE
-	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE)
-	$(BIN)/medallion run --lakehouse $(LAKEHOUSE)
+	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE) --domain $(DOMAIN)
+	$(BIN)/medallion run --lakehouse $(LAKEHOUSE) --domain $(DOMAIN)
 
 generate: $(INSTALLED) ## Only write the demo landing files (SCALE, LAKEHOUSE)
-	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE)
+	$(BIN)/medallion generate --lakehouse $(LAKEHOUSE) --scale $(SCALE) --domain $(DOMAIN)
 
-test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+check: $(INSTALLED) ## Validate the declarations in DOMAIN (./domain) without Spark
+	$(BIN)/medallion check --domain $(DOMAIN)
+
+test: lint typecheck check pytest ## Lint, type-check, check the domain, run the whole test suite
 
 test-fast: $(INSTALLED) tools ## Only the tests that need no Spark, moto or database server (the inner loop)
 	$(BIN)/pytest -m "not spark and not s3 and not database"

@@ -6,16 +6,25 @@ import pulumi
 
 from infra import LakehouseStack, LakehouseStackArgs, StackConfig, build_wheel
 from infra.delivery import Delivery, DeliveryArgs
-from medallion.spec import DOMAIN
+from infra.domain import build_domain_archive
+from medallion.spec import load_domain
 
 ROOT = Path(__file__).resolve().parent
 
 # Read and validated before any resource is declared: a bad value stops here, naming its key.
 config = StackConfig.load(pulumi.Config(), stack=pulumi.get_stack())
 package = build_wheel(ROOT, out_dir=ROOT / "build" / "pulumi")
+# The declarations, checked as `medallion check` checks them: a bad one stops the preview here,
+# with every problem named by file and key.
+domain_folder = ROOT / config.domain
+domain = load_domain(domain_folder, label=config.domain)
+domain_archive = build_domain_archive(domain_folder, out_dir=ROOT / "build" / "pulumi")
 
 lakehouse = LakehouseStack(
-    config.base_name, LakehouseStackArgs(config=config, domain=DOMAIN, package=package)
+    config.base_name,
+    LakehouseStackArgs(
+        config=config, domain=domain, package=package, domain_archive=domain_archive
+    ),
 )
 
 pulumi.export("bucketNames", lakehouse.bucket_names)
@@ -28,6 +37,7 @@ pulumi.export("athenaWorkgroup", lakehouse.athena_workgroup)
 pulumi.export("alertTopicArn", lakehouse.alert_topic_arn)
 pulumi.export("kmsKeyArn", lakehouse.kms_key_arn)
 pulumi.export("wheelUri", lakehouse.wheel_uri)
+pulumi.export("domainUri", lakehouse.domain_uri)
 if lakehouse.replications:  # medallion:sources (docs/replication.md)
     pulumi.export(
         "replicationConfigArns",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from medallion.generate import generate, parse_batches
 from medallion.layout import Lakehouse
+from medallion.spec import domain_path, load_domain
 
 
 def main() -> int:
@@ -30,7 +31,11 @@ def main() -> int:
     shutil.rmtree(root / "landing", ignore_errors=True)
 
     report = generate(
-        Lakehouse.at(str(root)), scale=args.scale, seed=args.seed, batches=args.batches
+        Lakehouse.at(str(root)),
+        domain=load_domain(domain_path()),
+        scale=args.scale,
+        seed=args.seed,
+        batches=args.batches,
     )
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(report)

@@ -43,7 +43,7 @@ from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.session import get_spark
-from medallion.spec import DOMAIN
+from medallion.spec import domain_path, load_domain
 
 SIZES = {
     "clients": 50_000,
@@ -234,13 +234,14 @@ def main() -> int:
     args = parser.parse_args()
     base = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-gold-bench-"))
     shutil.rmtree(base, ignore_errors=True)
+    domain = load_domain(domain_path())
     spark = get_spark("medallion-gold-bench")
     folders = {name: base / name for name in ("loaded", "changed", "incremental", "full")}
     lakehouse = {name: Lakehouse.at(str(folder)) for name, folder in folders.items()}
 
     def gold(label: str, where: Lakehouse) -> float:
         started = time.monotonic()
-        results = run_gold(spark, where, DOMAIN)
+        results = run_gold(spark, where, domain)
         if any(r.failed for r in results):
             raise SystemExit(f"{label}: {[r.messages for r in results if r.failed]}")
         return timed(label, results, time.monotonic() - started)
@@ -270,19 +271,19 @@ def main() -> int:
         }
         started = time.monotonic()
         for name, rows in change_batch(silver, args.fraction, spread=spread).items():
-            key = DOMAIN.table(name).primary_key[0]
+            key = domain.table(name).primary_key[0]
             upsert(spark, lakehouse["changed"].table_path(Layer.SILVER, name), key, rows)
         print(f"\n=== {kind}: applied to silver in {time.monotonic() - started:.1f}s")
         # Incremental and full alternate on fresh copies; the last round is kept (warm JVM).
         for round_ in range(1, args.rounds + 1):
             copy("changed", "incremental")
             copy("changed", "full")
-            for model in DOMAIN.gold_models:
+            for model in domain.gold_models:
                 os.remove(state_path(lakehouse["full"].gold, model.name))
             incremental = gold(f"round {round_}: incremental run", lakehouse["incremental"])
             full = gold(f"round {round_}: full recompute (state removed)", lakehouse["full"])
         noop = gold("rerun, nothing new", lakehouse["incremental"])
-        for model in DOMAIN.gold_models:
+        for model in domain.gold_models:
             a, b = (
                 spark.read.format("delta").load(lakehouse[h].table_path(Layer.GOLD, model.name))
                 for h in ("incremental", "full")

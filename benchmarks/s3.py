@@ -71,8 +71,9 @@ def main() -> int:
     from medallion.maintain import maintain
     from medallion.pipeline import run
     from medallion.session import get_spark
-    from medallion.spec import DOMAIN
+    from medallion.spec import domain_path, load_domain
 
+    domain = load_domain(domain_path())
     spark = get_spark("medallion-bench-s3", s3=True)
     lakes = {}
     for name in ("warmup", "s3"):
@@ -82,8 +83,10 @@ def main() -> int:
         lakes[name] = Lakehouse.at(f"s3://{bucket}/lake")
     lakes["local"] = Lakehouse.at(tempfile.mkdtemp(prefix="medallion-bench-s3-") + "/lake")
     for name, lake in lakes.items():
-        generate(lake, scale=0.001 if name == "warmup" else args.scale, batches=[0, 1])
-    run(spark, lakes["warmup"], DOMAIN)
+        generate(
+            lake, domain=domain, scale=0.001 if name == "warmup" else args.scale, batches=[0, 1]
+        )
+    run(spark, lakes["warmup"], domain)
 
     print(f"\nscale {args.scale}, batches 0-1, all layers (warm JVM)")
     print(f"{'layer':<8}{'local s':>9}{'S3 s':>8}{'S3 requests':>13}")
@@ -92,7 +95,7 @@ def main() -> int:
         for name in ("local", "s3"):
             requests.clear()
             started = time.monotonic()
-            report = run(spark, lakes[name], DOMAIN, [layer])
+            report = run(spark, lakes[name], domain, [layer])
             seconds[name] = time.monotonic() - started
             if not report.ok:
                 print(

@@ -1,7 +1,9 @@
-"""The artifacts bucket: the ``medallion`` wheel and the Glue entry script, by content hash.
+"""The artifacts bucket: the ``medallion`` wheel, the Glue entry script and the domain, by
+content hash.
 
 Both objects live under ``artifacts/medallion/<sha256 of the wheel>/``, so a code change is a
-new key and moves every job to it; an unchanged package leaves the stack unchanged.
+new key and moves every job to it; an unchanged package leaves the stack unchanged. The domain's
+zip lives under the hash of its own files (``infra.domain``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.bucket import BucketBaseline, SecureBucket
+from infra.domain import DomainArchive
 from infra.wheel import BuiltWheel
 
 
@@ -22,6 +25,8 @@ class Artifacts:
     bucket: SecureBucket
     wheel_uri: pulumi.Output[str]
     script_uri: pulumi.Output[str]
+    #: The domain's declarations as a zip (``--domain-root`` of every job).
+    domain_uri: pulumi.Output[str]
 
 
 def upload_artifacts(
@@ -29,6 +34,7 @@ def upload_artifacts(
     bucket_name: pulumi.Input[str],
     baseline: BucketBaseline,
     package: BuiltWheel,
+    domain: DomainArchive,
     scratch: tuple[tuple[str, int], ...],
     parent: pulumi.Resource,
 ) -> Artifacts:
@@ -53,8 +59,17 @@ def upload_artifacts(
         content_type="text/x-python",
         opts=child,
     )
+    archive = aws.s3.BucketObjectv2(
+        f"{name}-domain",
+        bucket=bucket.bucket_name,
+        key=domain.key,
+        source=pulumi.FileAsset(str(domain.path)),
+        content_type="application/zip",
+        opts=child,
+    )
     return Artifacts(
         bucket=bucket,
         wheel_uri=pulumi.Output.concat("s3://", wheel.bucket, "/", wheel.key),
         script_uri=pulumi.Output.concat("s3://", script.bucket, "/", script.key),
+        domain_uri=pulumi.Output.concat("s3://", archive.bucket, "/", archive.key),
     )

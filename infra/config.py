@@ -44,6 +44,8 @@ __all__ = [
 
 #: Resource name prefix; stack names are appended (``medallion-dev``).
 DEFAULT_NAME_PREFIX = "medallion"
+#: The domain folder (table and gold-model declarations), relative to the project.
+DEFAULT_DOMAIN = "domain"
 #: Glue worker type and maximum worker count (auto scaling runs between 2 and this).
 DEFAULT_WORKER_TYPE = "G.1X"
 DEFAULT_NUMBER_OF_WORKERS = 2
@@ -218,6 +220,8 @@ class StackConfig:
 
     stack: str
     name_prefix: str = DEFAULT_NAME_PREFIX
+    #: ``medallion:domain``: the declarations the stack deploys, relative to the project.
+    domain: str = DEFAULT_DOMAIN
     jobs: JobsConfig = JobsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     retention: RetentionConfig = RetentionConfig()
@@ -255,6 +259,9 @@ class StackConfig:
                 f"{prefix!r} with stack {stack!r} is longer than {MAX_BASE_NAME} characters, "
                 "too long for bucket names",
             )
+        domain = reader.string("domain", DEFAULT_DOMAIN).strip()
+        if not domain:
+            raise reader.fail("domain", "must name the domain folder (e.g. domain)")
         schedule = ScheduleConfig.read(reader)
         email = reader.optional_string("alertEmail")
         if email is not None and not _EMAIL_PATTERN.match(email):
@@ -262,6 +269,7 @@ class StackConfig:
         return cls(
             stack=stack,
             name_prefix=prefix,
+            domain=domain,
             jobs=JobsConfig.read(reader),
             schedule=schedule,
             retention=RetentionConfig.read(reader, schedule.retention_hours),

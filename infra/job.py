@@ -36,6 +36,8 @@ class JobEnvironment:
 
     script_uri: pulumi.Input[str]
     wheel_uri: pulumi.Input[str]
+    #: The domain's declarations (a zip), loaded by every job at start.
+    domain_uri: pulumi.Input[str]
     artifacts_bucket_arn: pulumi.Input[str]
     #: The jobs read their code below this prefix of the artifacts bucket, nothing else there.
     artifacts_prefix: str

@@ -22,6 +22,7 @@ from infra.artifacts import upload_artifacts
 from infra.athena import RESULTS_PREFIX, workgroup
 from infra.bucket import BucketBaseline, access_log_bucket
 from infra.config import StackConfig
+from infra.domain import DomainArchive
 from infra.job import JobEnvironment
 from infra.key import glue_encryption, lakehouse_key
 from infra.layer import LANDING_PREFIX, MedallionLayer, MedallionLayerArgs
@@ -46,6 +47,8 @@ class LakehouseStackArgs:
     config: StackConfig
     domain: Domain
     package: BuiltWheel
+    #: The same declarations as a zip the jobs load at start (``--domain-root``).
+    domain_archive: DomainArchive
 
 
 class LakehouseStack(pulumi.ComponentResource):
@@ -61,6 +64,7 @@ class LakehouseStack(pulumi.ComponentResource):
     alert_topic_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     wheel_uri: pulumi.Output[str]
+    domain_uri: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LakehouseStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -102,12 +106,14 @@ class LakehouseStack(pulumi.ComponentResource):
             names.bucket("artifacts", ctx.account_id, ctx.region),
             baseline,
             args.package,
+            args.domain_archive,
             scratch=((RESULTS_PREFIX, cfg.retention.athena_result_days),),
             parent=self,
         )
         environment = JobEnvironment(
             script_uri=artifacts.script_uri,
             wheel_uri=artifacts.wheel_uri,
+            domain_uri=artifacts.domain_uri,
             artifacts_bucket_arn=artifacts.bucket.arn,
             artifacts_prefix=f"{ARTIFACT_PREFIX}/",
             aws_context=ctx,
@@ -216,6 +222,7 @@ class LakehouseStack(pulumi.ComponentResource):
         self.alert_topic_arn = topic.arn
         self.kms_key_arn = key.arn
         self.wheel_uri = artifacts.wheel_uri
+        self.domain_uri = artifacts.domain_uri
         self.register_outputs(
             {
                 "bucket_names": self.bucket_names,
@@ -228,6 +235,7 @@ class LakehouseStack(pulumi.ComponentResource):
                 "alert_topic_arn": self.alert_topic_arn,
                 "kms_key_arn": self.kms_key_arn,
                 "wheel_uri": self.wheel_uri,
+                "domain_uri": self.domain_uri,
             }
         )
 

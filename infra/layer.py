@@ -91,7 +91,11 @@ class MedallionLayer(pulumi.ComponentResource):
                 job_name=names.job(layer),
                 layer=layer,
                 environment=args.environment,
-                arguments={**layout_arguments(names, ctx), **args.options},
+                arguments={
+                    "--domain-root": args.environment.domain_uri,
+                    **layout_arguments(names, ctx),
+                    **args.options,
+                },
                 data_statements=self._grants(args),
                 description=f"medallion {layer} ({names.base})",
                 depends_on=[database],

@@ -24,7 +24,7 @@ _LAZY = {
     "read_table": ("medallion.read", "read_table"),
     "run": ("medallion.pipeline", "run"),
     "Lakehouse": ("medallion.layout", "Lakehouse"),
-    "DOMAIN": ("medallion.spec", "DOMAIN"),
+    "load_domain": ("medallion.spec", "load_domain"),
 }
 _SUBMODULES = {"bronze", "silver", "gold", "spec", "generate", "pipeline", "maintain", "catalog"}
 

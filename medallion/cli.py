@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from medallion.infer.command import add_arguments as add_infer_arguments
 from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
 from medallion.results import format_table, summary_table
-from medallion.spec import DOMAIN
+from medallion.spec import DEFAULT_DOMAIN, DOMAIN_ENV, Domain
 from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 log = logging.getLogger("medallion")
@@ -33,14 +33,42 @@ def _lakehouse(args: argparse.Namespace) -> Lakehouse:
     return Lakehouse.at(args.lakehouse)
 
 
+def _domain(args: argparse.Namespace) -> Domain:
+    """The declarations of ``--domain`` (a folder, or a zip of one, local or on S3)."""
+    from medallion.storage import load_domain_from
+
+    return load_domain_from(args.domain)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from medallion.spec import inspect_domain
+
+    started = time.monotonic()
+    domain, problems = inspect_domain(args.domain)
+    seconds = time.monotonic() - started
+    for problem in problems:
+        print(problem)
+    if problems or domain is None:
+        print(f"\n{args.domain}: {len(problems)} problem(s) ({seconds:.2f}s)", file=sys.stderr)
+        return 1
+    print(
+        f"{args.domain}: ok, {len(domain.tables)} table(s), {len(domain.gold_models)} gold "
+        f"model(s) ({seconds:.2f}s)"
+    )
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from medallion.generate import generate, parse_batches
 
     batches = parse_batches(args.batches) if args.batches else None
     clock = Clock()
     lakehouse = _lakehouse(args)
+    domain = _domain(args)
     clock(f"generating demo data at scale {args.scale} into {lakehouse.landing}")
-    report = generate(lakehouse, scale=args.scale, seed=args.seed, batches=batches, progress=clock)
+    report = generate(
+        lakehouse, domain=domain, scale=args.scale, seed=args.seed, batches=batches, progress=clock
+    )
     print(report)
     clock("done")
     return 0
@@ -52,13 +80,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     clock = Clock()
     lakehouse = _lakehouse(args)
+    domain = _domain(args)
     layers = [Layer(args.layer)] if args.layer else list(LAYERS)
     clock(f"starting Spark; lakehouse {lakehouse.landing.rsplit('/', 1)[0]}")
     spark = get_spark()
     report = run(
         spark,
         lakehouse,
-        DOMAIN,
+        domain,
         layers,
         tables=args.table or None,
         max_bad_ratio=args.max_bad_ratio,
@@ -67,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if Layer.GOLD in layers and args.preview:
         from medallion.read import read_table
 
-        for model in DOMAIN.gold_models:
+        for model in domain.gold_models:
             print(f"\ngold.{model.name} (first {args.preview} rows)")
             read_table(spark, f"gold.{model.name}", lakehouse).show(args.preview, truncate=False)
     print()
@@ -93,7 +122,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from medallion.session import get_spark
     from medallion.status import table_status
 
-    rows = table_status(get_spark(), _lakehouse(args), DOMAIN)
+    rows = table_status(get_spark(), _lakehouse(args), _domain(args))
     print(format_table(("table", "version", "rows", "last run", "quarantined"), rows))
     return 0
 
@@ -138,15 +167,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, *, lakehouse: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_, description=help_)
-        sub.add_argument(
-            "--lakehouse",
-            default=os.environ.get(ROOT_ENV, DEFAULT_ROOT),
-            help=f"lakehouse root: a folder or s3://bucket/prefix (default ${ROOT_ENV} or "
-            f"{DEFAULT_ROOT})",
-        )
+        if lakehouse:
+            sub.add_argument(
+                "--lakehouse",
+                default=os.environ.get(ROOT_ENV, DEFAULT_ROOT),
+                help=f"lakehouse root: a folder or s3://bucket/prefix (default ${ROOT_ENV} or "
+                f"{DEFAULT_ROOT})",
+            )
+        if name != "show":
+            sub.add_argument(
+                "--domain",
+                default=os.environ.get(DOMAIN_ENV) or DEFAULT_DOMAIN,
+                help="the folder of table and gold-model declarations (default "
+                f"${DOMAIN_ENV} or ./{DEFAULT_DOMAIN})",
+            )
         return sub
+
+    check = add(
+        "check",
+        "validate a domain's declarations without Spark (exit 1 on any problem)",
+        lakehouse=False,
+    )
+    check.set_defaults(func=cmd_check)
 
     gen = add("generate", "write the demo domain as DMS-style landing files")
     gen.add_argument("--scale", type=float, default=0.05, help="1 = ~1M sales_items rows")

@@ -5,13 +5,24 @@ Spark reads and writes the tables; this module only lists, checks and moves land
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from pyarrow import fs as pafs
 
 from medallion.layout import is_remote
+
+if TYPE_CHECKING:
+    from medallion.spec import Domain
+
+#: A domain shipped as one file (what the stack uploads) rather than a folder.
+ZIP_SUFFIX = ".zip"
 
 
 @dataclass(frozen=True)
@@ -92,3 +103,36 @@ def write_text(uri: str, text: str) -> None:
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with fs.open_output_stream(path) as stream:
         stream.write(text.encode())
+
+
+def read_bytes(uri: str) -> bytes:
+    """The whole content of a (small) file."""
+    fs, path = filesystem(uri)
+    with fs.open_input_stream(path) as stream:
+        return bytes(stream.read())
+
+
+def load_domain_from(uri: str) -> Domain:
+    """The domain at ``uri``: a folder, or a zip of one, local or on S3.
+
+    A remote or zipped domain is copied to a temporary folder first; messages still name
+    ``uri``.
+    """
+    from medallion.spec import load_domain
+
+    if not is_remote(uri) and not uri.endswith(ZIP_SUFFIX):
+        return load_domain(uri)
+    with tempfile.TemporaryDirectory(prefix="medallion-domain-") as tmp:
+        folder = Path(tmp, "domain")
+        if uri.endswith(ZIP_SUFFIX):
+            with zipfile.ZipFile(io.BytesIO(read_bytes(uri))) as archive:
+                archive.extractall(folder)
+        else:
+            entries = list_files(uri)
+            if not entries:
+                raise ValueError(f"{uri}: no domain there (no files below it)")
+            for entry in entries:
+                target = folder / entry.key
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(read_bytes(entry.uri))
+        return load_domain(folder, label=uri)

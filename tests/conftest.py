@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from medallion.layout import Lakehouse
+    from medallion.spec import Domain
 
 # Spark hands timestamps to Python in the process's local zone: make that UTC, as the session is.
 os.environ["TZ"] = "UTC"
@@ -77,3 +78,11 @@ def lakehouse(tmp_path: Path) -> Lakehouse:
     from medallion.layout import Lakehouse
 
     return Lakehouse.at(str(tmp_path / "lake"))
+
+
+@pytest.fixture(scope="session")
+def demo_domain() -> Domain:
+    """The demo's declarations, from the repository's ``domain/`` folder."""
+    from tests.demo import load_demo
+
+    return load_demo()

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from medallion.layout import Lakehouse
     from medallion.pipeline import RunReport
+    from medallion.spec import Domain
 
 #: Size of the generated demo data in the end-to-end tests (about 10k sales_items rows).
 PIPELINE_SCALE = 0.01
@@ -30,15 +31,16 @@ class PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+def pipeline_run(
+    spark: SparkSession, demo_domain: Domain, tmp_path_factory: pytest.TempPathFactory
+) -> PipelineRun:
     from medallion.generate import generate
     from medallion.layout import Lakehouse
     from medallion.pipeline import run
-    from medallion.spec import DOMAIN
 
     lakehouse = Lakehouse.at(str(tmp_path_factory.mktemp("pipeline") / "lakehouse"))
     reports = []
     for batches in ([0, 1], [2, 3]):
-        generate(lakehouse, scale=PIPELINE_SCALE, batches=batches)
-        reports.append(run(spark, lakehouse, DOMAIN, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
+        generate(lakehouse, domain=demo_domain, scale=PIPELINE_SCALE, batches=batches)
+        reports.append(run(spark, lakehouse, demo_domain, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
     return PipelineRun(lakehouse, *reports)

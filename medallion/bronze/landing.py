@@ -8,6 +8,7 @@ never vanishes silently (docs/contract.md#landing).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from pyspark.sql.window import Window
 
 from medallion import storage
 from medallion.layout import Lakehouse
-from medallion.spec import Table
+from medallion.spec import DMS_COLUMNS, Table
 from medallion.spec.contract import CORRUPT_RECORD
 
 log = logging.getLogger(__name__)
@@ -113,3 +114,40 @@ def reject(lakehouse: Lakehouse, table: Table, file: storage.FileEntry, reason: 
     storage.write_text(f"{target}.error.txt", f"{file.uri}\n{reason}\n")
     log.error("bronze.%s: rejected %s: %s", table.name, file.key, reason)
     return target
+
+
+def drift_messages(table: Table, files: Sequence[CheckedFile]) -> list[str]:
+    """Landing files whose columns differ from the declaration, grouped by difference.
+
+    Each message names the table, the files and the columns; nothing is dropped (bronze keeps
+    every column, silver ignores undeclared ones and reads absent ones as NULL).
+    """
+    declared = set(table.column_names)
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
+    for file in files:
+        extra = tuple(c for c in file.columns if c not in declared and c not in DMS_COLUMNS)
+        missing = tuple(c for c in table.column_names if c not in file.columns)
+        if extra or missing:
+            groups[(extra, missing)].append(file.key)
+    messages = []
+    for (extra, missing), keys in groups.items():
+        where = f"table {table.name!r}, {file_list(keys)}"
+        if extra:
+            messages.append(
+                f"{where}: undeclared column(s) {', '.join(extra)}: kept in bronze, "
+                "ignored by silver (declare them to keep them)"
+            )
+        if missing:
+            messages.append(
+                f"{where}: declared column(s) {', '.join(missing)} absent: NULL in silver"
+            )
+    return messages
+
+
+def file_list(keys: Sequence[str], shown: int = 3) -> str:
+    """``file a`` / ``files a, b, c and 4 more``."""
+    names = sorted(keys)
+    if len(names) == 1:
+        return f"file {names[0]}"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"files {', '.join(names[:shown])}{more}"

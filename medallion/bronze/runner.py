@@ -18,13 +18,20 @@ from pyspark.sql import SparkSession
 from pyspark.sql.utils import AnalysisException
 
 from medallion import delta_io, storage
-from medallion.bronze.landing import CheckedFile, MalformedFile, inspect, read_files, reject
+from medallion.bronze.landing import (
+    CheckedFile,
+    MalformedFile,
+    drift_messages,
+    inspect,
+    read_files,
+    reject,
+)
 from medallion.bronze.transforms import with_lineage
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
-from medallion.spec import DMS_COLUMNS, Domain, Table
-from medallion.spec.contract import BRONZE_PROPERTIES, CORRUPT_RECORD, LINEAGE_COLUMNS
+from medallion.spec import Domain, Table
+from medallion.spec.contract import BRONZE_PROPERTIES
 
 
 def new_batch_id() -> str:
@@ -73,15 +80,8 @@ def ingest_table(
             spark, batch, target, properties=BRONZE_PROPERTIES
         )
         result.files = len(good)
-        undeclared = sorted(
-            set(batch.columns)
-            - set(table.column_names)
-            - set(DMS_COLUMNS)
-            - set(LINEAGE_COLUMNS)
-            - {CORRUPT_RECORD}
-        )
-        if undeclared:
-            result.warn(f"new upstream column(s) {', '.join(undeclared)}: kept in bronze")
+        for message in drift_messages(table, good):
+            result.warn(message)
     result.rows_in = result.rows_out
     return result
 

@@ -21,7 +21,7 @@ from medallion.generate.report import GenerateReport, TableFigures
 from medallion.generate.store import LandingStore
 from medallion.generate.tables import demo_tables
 from medallion.layout import Lakehouse
-from medallion.spec import DOMAIN, Domain, Table
+from medallion.spec import Domain, Table
 
 #: Batches written by default: 0 is the full load, 1..3 are CDC batches.
 DEFAULT_BATCHES = 4
@@ -66,8 +66,12 @@ def _wanted(batches: Sequence[int] | None) -> list[int]:
 
 
 def _plan(sim: Simulation, domain: Domain) -> tuple[list[tuple[TableSim, Table]], list[str]]:
-    """Pair each declared table with its simulator; tables without one are skipped."""
-    plan, skipped = [], []
+    """Pair each declared table with its simulator; tables without one are skipped.
+
+    The generator writes the demo (DESIGN §3) only: a domain that declares none of its tables,
+    or declares one differently, is refused with every difference listed.
+    """
+    plan, skipped, differences = [], [], []
     for spec in domain.tables:
         table = sim.tables.get(spec.name)
         if table is None:
@@ -75,20 +79,32 @@ def _plan(sim: Simulation, domain: Domain) -> tuple[list[tuple[TableSim, Table]]
             continue
         where = f"table {spec.name!r}"
         if set(spec.column_names) != set(table.columns) or spec.primary_key != (table.key,):
-            raise ValueError(
-                f"{where}: declared columns {list(spec.column_names)} (key {spec.primary_key}) "
-                f"differ from the demo table the generator simulates ({list(table.columns)})"
+            differences.append(
+                f"{where}: declared columns {list(spec.column_names)} (key "
+                f"{list(spec.primary_key)}) differ from the demo table the generator simulates "
+                f"({list(table.columns)}, key [{table.key!r}])"
             )
+            continue
         for column in spec.columns:
             kind = table.columns[column.name]
             family = column.type.split("(")[0]
             allowed = ("decimal",) if kind.startswith("dec") else _FAMILIES[kind]
             if family not in allowed:
-                raise ValueError(
+                differences.append(
                     f"{where}: column {column.name!r} is declared {column.type} but the "
                     f"generator makes {kind} values"
                 )
         plan.append((table, spec))
+    if not plan and not differences:
+        differences.append(
+            f"it declares none of the demo's tables (missing: {', '.join(sim.tables)}; "
+            f"declared: {', '.join(t.name for t in domain.tables) or 'none'})"
+        )
+    if differences:
+        raise ValueError(
+            "medallion generate writes the demo domain only (the repository's domain/ folder), "
+            "and this domain is not the demo:\n  " + "\n  ".join(differences)
+        )
     return plan, skipped
 
 
@@ -141,7 +157,7 @@ def generate(
     scale: float = 0.05,
     seed: int = 7,
     batches: Sequence[int] | None = None,
-    domain: Domain = DOMAIN,
+    domain: Domain,
     progress: Callable[[str], None] | None = None,
 ) -> GenerateReport:
     """Write batches of the simulated source into ``lakehouse.landing_dir(table)``.
@@ -211,7 +227,7 @@ def expected_states(
     scale: float = 0.05,
     seed: int = 7,
     through_batch: int = DEFAULT_BATCHES - 1,
-    domain: Domain = DOMAIN,
+    domain: Domain,
 ) -> dict[str, pa.Table]:
     """The rows silver must hold for each table after batches ``0..through_batch``.
 
@@ -238,7 +254,7 @@ def expected_state(
     scale: float = 0.05,
     seed: int = 7,
     through_batch: int = DEFAULT_BATCHES - 1,
-    domain: Domain = DOMAIN,
+    domain: Domain,
 ) -> pa.Table:
     """:func:`expected_states` of one table."""
     only = Domain(tables=(domain.table(table),))

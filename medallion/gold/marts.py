@@ -3,7 +3,8 @@ transforms.
 
 Each transform takes the silver tables it reads as keyword arguments named after them
 (``sales_daily(sales=..., sales_items=..., products=...)``), ignores any extra column (silver's
-``_``-prefixed metadata), and returns exactly the columns declared in ``medallion/spec/demo.py``.
+``_``-prefixed metadata), and returns exactly the columns declared in
+``domain/models/<mart>.yaml``.
 
 Definitions, where docs/demo.md#gold-marts leaves room:
 

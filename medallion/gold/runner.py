@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -179,14 +180,22 @@ def refresh(
 
 
 def resolve(model: GoldModel) -> tuple[Transform, ScopeFunction | None]:
-    """The transform named by ``model.transform`` and its ``<name>_scope`` function, if any."""
+    """The transform named by ``model.transform`` and its scope function: ``model.scope``
+    when declared, else ``<name>_scope`` beside the transform, if any."""
     module_name, function_name = model.transform.split(":", 1)
-    try:
-        module = importlib.import_module(module_name)
-        transform = getattr(module, function_name)
-    except (ImportError, AttributeError) as error:
-        raise GoldError(f"cannot load transform {model.transform!r}: {error}") from error
+    transform = _function(model.transform)
+    if model.scope:
+        return transform, _function(model.scope)
+    module = importlib.import_module(module_name)
     return transform, getattr(module, f"{function_name}{SCOPE_SUFFIX}", None)
+
+
+def _function(reference: str) -> Any:
+    module_name, function_name = reference.split(":", 1)
+    try:
+        return getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        raise GoldError(f"cannot load {reference!r}: {error}") from error
 
 
 def conform(df: DataFrame, model: GoldModel) -> DataFrame:

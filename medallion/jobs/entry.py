@@ -6,11 +6,12 @@ Glue runs ``medallion/jobs/glue_entry.py`` with its job arguments (``--key value
     --JOB_NAME <name> --layer bronze|silver|gold|maintain [--action run|maintain]
     --landing-root s3://… --bronze-root s3://… --silver-root s3://… --gold-root s3://…
     [--bronze-database db] [--silver-database db] [--gold-database db]
-    [--retention-hours 168] [--max-bad-ratio 0.05]
+    [--domain-root s3://…/domain.zip] [--retention-hours 168] [--max-bad-ratio 0.05]
 
 On Glue they are read with ``awsglue.utils.getResolvedOptions``; elsewhere the same names are
-parsed with argparse, so a laptop runs exactly what Glue runs. Arguments Glue adds on its own
-(``--JOB_ID``, ``--TempDir``, …) are ignored.
+parsed with argparse, so a laptop runs exactly what Glue runs. ``--domain-root`` is the domain
+folder (or a zip of it), local or on S3; without it ``$MEDALLION_DOMAIN`` or ``./domain``.
+Arguments Glue adds on its own (``--JOB_ID``, ``--TempDir``, …) are ignored.
 
 ``--action run`` (the default) runs the layer (:func:`medallion.pipeline.run`), then registers
 its tables in its catalog database when one is given. ``--action maintain`` maintains the
@@ -31,7 +32,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from medallion.layout import LAYERS, Lakehouse, Layer
-from medallion.spec import DOMAIN, Domain
+from medallion.spec import Domain, domain_path
 from medallion.spec.contract import SAFE_RETENTION_HOURS
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ REQUIRED = ("JOB_NAME", "layer", "landing-root", "bronze-root", "silver-root", "
 #: Arguments a job may receive.
 OPTIONAL = (
     "action",
+    "domain-root",
     "bronze-database",
     "silver-database",
     "gold-database",
@@ -83,6 +85,8 @@ class JobOptions:
     lakehouse: Lakehouse
     action: Action = Action.RUN
     databases: Mapping[Layer, str] = field(default_factory=dict)
+    #: Where the declarations are: a folder or a zip of one, local or ``s3://``.
+    domain_root: str = field(default_factory=domain_path)
     retention_hours: float | None = None
     max_bad_ratio: float | None = None
 
@@ -178,6 +182,7 @@ def parse_args(argv: Sequence[str], resolver: Resolver | None = None) -> JobOpti
         lakehouse=lakehouse,
         action=action,
         databases=databases,
+        domain_root=str(values.get("domain_root") or domain_path()),
         retention_hours=_number(values, "retention-hours"),
         max_bad_ratio=_number(values, "max-bad-ratio"),
     )
@@ -186,13 +191,16 @@ def parse_args(argv: Sequence[str], resolver: Resolver | None = None) -> JobOpti
 def run_job(
     spark: SparkSession,
     options: JobOptions,
-    domain: Domain = DOMAIN,
+    domain: Domain | None = None,
     *,
     glue: GlueClient | None = None,
 ) -> JobReport:
     """Run the step: maintain the layers' tables, or run the layer then register its tables in
-    the catalog (when a database is given)."""
+    the catalog (when a database is given). ``domain`` defaults to the one at
+    ``options.domain_root``."""
     started = time.monotonic()
+    if domain is None:
+        domain = _load_domain(options.domain_root)
     report = JobReport(step=options.step)
     if options.action is Action.MAINTAIN:
         from medallion.maintain import maintain
@@ -224,6 +232,19 @@ def run_job(
     return report
 
 
+def _load_domain(root: str) -> Domain:
+    from medallion.storage import load_domain_from
+
+    domain = load_domain_from(root)
+    log.info(
+        "domain %s: %d table(s), %d gold model(s)",
+        root,
+        len(domain.tables),
+        len(domain.gold_models),
+    )
+    return domain
+
+
 def describe(report: JobReport) -> str:
     """The end-of-job summary for the logs."""
     from medallion.results import TableResult, summary_table
@@ -252,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     try:
         options = parse_args(argv)
+        # Before Spark starts: a broken declaration fails the job in seconds, naming its file.
+        domain = _load_domain(options.domain_root)
     except ValueError as error:
         print(f"glue_entry.py: error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -260,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     log.info("job %s: step %s on %s", options.job_name, options.step, options.lakehouse)
     spark = get_spark(f"medallion-{options.job_name}")
-    report = run_job(spark, options)
+    report = run_job(spark, options, domain)
     print(describe(report), flush=True)
     if not report.ok:
         names = ", ".join(_name(r) for r in report.failures)

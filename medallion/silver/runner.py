@@ -56,6 +56,10 @@ from medallion.spec.contract import (
     quarantine_name,
 )
 
+#: The bronze lineage column naming a row's landing file (relative to the table's folder).
+FILE_KEY = "_file_key"
+#: Files named in a drift message (only a sample is read; "and more" says there are others).
+FILES_SHOWN = 3
 #: Default of ``max_bad_ratio``: a table fails when more of its incoming rows are quarantined.
 MAX_BAD_RATIO = 0.05
 
@@ -279,10 +283,16 @@ def apply_table(
     raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
     drift = undeclared_columns(raw, table)
     if drift:
-        result.warn(f"undeclared column(s) {', '.join(drift)} in bronze, ignored")
+        result.warn(
+            f"table {table.name!r}, {_files_with_values(raw, drift)}: undeclared column(s) "
+            f"{', '.join(drift)} in bronze, ignored"
+        )
     absent = [c for c in table.column_names if c not in raw.columns]
     if absent:
-        result.warn(f"declared column(s) {', '.join(absent)} absent from bronze, NULL")
+        result.warn(
+            f"table {table.name!r}, {_files_with_values(raw, ())}: declared column(s) "
+            f"{', '.join(absent)} absent from bronze, NULL"
+        )
 
     batch, stats = _checked_batch(raw, table, missing_ok=applied is not None)
     if stats is None:  # files of those bronze versions are gone: apply the whole table again
@@ -318,6 +328,19 @@ def apply_table(
     finally:
         batch.unpersist()
     return result
+
+
+def _files_with_values(raw: DataFrame, columns: Sequence[str]) -> str:
+    """The landing files of ``raw`` with a value in one of ``columns`` (any file when none)."""
+    present = F.lit(True)
+    if columns:
+        present = F.coalesce(*(F.col(f"`{c}`") for c in columns)).isNotNull()
+    rows = raw.where(present).select(FILE_KEY).distinct().limit(FILES_SHOWN + 1).collect()
+    keys = sorted(str(row[0]) for row in rows)
+    if not keys:
+        return "no file"
+    more = " and more" if len(keys) > FILES_SHOWN else ""
+    return f"file{'s' if len(keys) > 1 else ''} {', '.join(keys[:FILES_SHOWN])}{more}"
 
 
 def _checked_batch(

@@ -1,10 +1,19 @@
 """Table and gold-model declarations (pure Python; infra reads them too).
 
-Add a table or a gold model to :data:`DOMAIN` (see ``medallion/spec/demo.py`` for the shape);
-no pipeline code changes are needed.
+A domain is a folder of declarations the user owns (``domain/`` by default): load it with
+:func:`load_domain`, validate it with ``medallion check``. The package holds no tables of its
+own.
 """
 
-from medallion.spec.demo import DEMO
+from medallion.spec.loader import (
+    DEFAULT_DOMAIN,
+    DOMAIN_ENV,
+    DomainErrors,
+    Problem,
+    domain_path,
+    inspect_domain,
+    load_domain,
+)
 from medallion.spec.model import (
     CHANGE_SEQ_COLUMN,
     COMMIT_TS_COLUMN,
@@ -19,20 +28,23 @@ from medallion.spec.model import (
     Table,
 )
 
-#: The domain the pipeline runs: every declared table and gold model.
-DOMAIN: Domain = DEMO
-
 __all__ = [
     "CHANGE_SEQ_COLUMN",
     "COMMIT_TS_COLUMN",
+    "DEFAULT_DOMAIN",
     "DMS_COLUMNS",
-    "DOMAIN",
+    "DOMAIN_ENV",
     "OP_COLUMN",
     "Column",
     "Domain",
+    "DomainErrors",
     "GoldModel",
+    "Problem",
     "Rule",
     "RuleAction",
     "SpecError",
     "Table",
+    "domain_path",
+    "inspect_domain",
+    "load_domain",
 ]

@@ -15,6 +15,7 @@ _TYPE_PATTERN = re.compile(
     r"^(string|int|bigint|smallint|double|float|boolean|date|timestamp|decimal\(\d+,\s*\d+\))$"
 )
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 #: Columns that DMS adds to every landing file (docs/contract.md#landing).
 OP_COLUMN = "Op"
@@ -42,6 +43,9 @@ class Column:
     name: str
     type: str = "string"
     comment: str = ""
+    #: Whether the source allows NULL here (documentation and ``infer``; silver does not
+    #: enforce it: a rule does).
+    nullable: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME_PATTERN.match(self.name):
@@ -83,6 +87,8 @@ class Table:
     partition_by: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     description: str = ""
+    #: Why the declaration is not finished (written by ``infer``); ``check`` reports it.
+    incomplete: str = ""
 
     def __post_init__(self) -> None:
         where = f"table {self.name!r}"
@@ -121,24 +127,32 @@ class Table:
 
 @dataclass(frozen=True)
 class GoldModel:
-    """A gold mart: its grain, output columns and the transform that computes it.
+    """A gold mart: its grain, output columns and what computes it.
 
-    ``transform`` is a ``"module:function"`` reference, resolved only where Spark runs, so the
-    declaration stays importable without pyspark.
+    Exactly one of ``sql`` (one Spark SQL SELECT over silver tables) and ``transform`` (a
+    ``"module:function"`` reference, resolved only where Spark runs, so the declaration stays
+    importable without pyspark). ``scope`` optionally names the Python model's scope function
+    (default: ``<transform>_scope`` when it exists).
     """
 
     name: str
-    transform: str
-    sources: tuple[str, ...]
-    grain: tuple[str, ...]
-    columns: tuple[Column, ...]
+    transform: str = ""
+    sources: tuple[str, ...] = ()
+    grain: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
     partition_by: tuple[str, ...] = ()
     description: str = ""
+    sql: str = ""
+    scope: str = ""
 
     def __post_init__(self) -> None:
         where = f"gold model {self.name!r}"
-        if ":" not in self.transform:
-            raise SpecError(f"{where}: transform must look like 'package.module:function'")
+        if bool(self.sql) == bool(self.transform):
+            raise SpecError(f"{where}: give exactly one of sql and transform")
+        for key in ("transform", "scope"):
+            value = getattr(self, key)
+            if value and not _REFERENCE_PATTERN.match(value):
+                raise SpecError(f"{where}: {key} must look like 'package.module:function'")
         names = {c.name for c in self.columns}
         for key in ("grain", "partition_by"):
             unknown = set(getattr(self, key)) - names

@@ -3,15 +3,18 @@
 The lakehouse root is ``s3://<bucket>/lake`` (Spark through S3A and hadoop-aws, landing files
 through pyarrow's S3 filesystem, the catalog through boto3), each step run by the job entry point's
 :func:`~medallion.jobs.entry.run_job` as Glue runs it. The same landing files also go through the
-local runner on local disk; every table must hold the same rows in both lakehouses.
+local runner on local disk; every table must hold the same rows in both lakehouses. The jobs
+load their declarations as on Glue: from the domain zip the stack uploads (``--domain-root``).
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -22,16 +25,18 @@ from medallion.jobs.entry import JobOptions, JobReport, run_job
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.maintain import find_tables
 from medallion.pipeline import RunReport, run
-from medallion.spec import DOMAIN, Domain
+from medallion.spec import Domain
+from tests.demo import DEMO_FOLDER, load_demo
 from tests.e2e.moto import REGION, aws_environ, configure_s3a
 
 pytestmark = [pytest.mark.s3, pytest.mark.spark]
 
 #: A parquet and a CSV source, both with quarantined rows, and a partitioned mart: what differs
 #: on S3 (the whole demo domain takes twice as long and adds no S3 path).
+DECLARATIONS = ("tables/products.yaml", "tables/employees.yaml", "models/avg_salary_by_age.yaml")
 DEMO = Domain(
-    tables=(DOMAIN.table("products"), DOMAIN.table("employees")),
-    gold_models=(DOMAIN.gold_model("avg_salary_by_age"),),
+    tables=(load_demo().table("employees"), load_demo().table("products")),
+    gold_models=(load_demo().gold_model("avg_salary_by_age"),),
 )
 SCALE = 0.001
 #: Lineage that names where or when a row was read: it differs between two runs by design.
@@ -70,12 +75,18 @@ def runs(
         for lake in (remote, local):
             generate(lake, scale=SCALE, batches=[0, 1], domain=DEMO)
 
+        domain_root = upload_domain(tmp_path_factory.mktemp("domain"), bucket)
         started = time.monotonic()
         reports = [
-            run_job(
+            run_job(  # no domain given: the job loads it from domain_root, as on Glue
                 spark,
-                JobOptions(job_name="e2e", layers=(layer,), lakehouse=remote, databases=DATABASES),
-                DEMO,
+                JobOptions(
+                    job_name="e2e",
+                    layers=(layer,),
+                    lakehouse=remote,
+                    databases=DATABASES,
+                    domain_root=domain_root,
+                ),
                 glue=glue,
             )
             for layer in LAYERS
@@ -88,11 +99,28 @@ def runs(
         yield Runs(remote, local, bucket, glue, reports, local_report, s3_seconds, local_seconds)
 
 
+def upload_domain(folder: Path, bucket: str) -> str:
+    """Zip part of the demo domain as the stack does, upload it, return its ``s3://`` URI."""
+    import boto3
+
+    from infra.domain import archive_bytes
+
+    for name in DECLARATIONS:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEMO_FOLDER / name, folder / name)
+    key = "artifacts/medallion/0123abcd/domain.zip"
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=bucket, Key=key, Body=archive_bytes(folder))
+    return f"s3://{bucket}/{key}"
+
+
 def test_every_step_succeeds_on_s3(runs: Runs) -> None:
     assert [r.step for r in runs.reports] == ["bronze", "silver", "gold"]
     for report in runs.reports:
         assert report.ok, [str(f) for f in report.failures]
     assert runs.local_report.ok
+    # The declarations came from the uploaded zip (the repository's domain has 7 tables).
+    assert sorted(r.table for r in runs.reports[0].results) == ["employees", "products"]
     gold = runs.reports[-1]
     assert [r.table for r in gold.results] == ["avg_salary_by_age"]
 

@@ -68,7 +68,7 @@ BREAKS = (
           "change_seq rule on the wrong target"),
     Break(f"{T}::test_adding_a_table_adds_a_selection_rule_and_removing_it_removes_it", R,
           "for table in sorted(tables, key=lambda t: t.name):",
-          "import medallion.spec\n\n    demo = medallion.spec.DOMAIN.tables\n"
+          "from tests.demo import load_demo\n\n    demo = load_demo().tables\n"
           "    for table in sorted(demo, key=lambda t: t.name):\n"
           "        if table.source != source.name:\n            continue",
           "mappings from the demo domain, not the one passed in"),

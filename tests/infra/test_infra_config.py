@@ -34,6 +34,7 @@ def test_pulumi_yaml_documents_the_code_defaults() -> None:
     from_code = load({})
     expected = {
         "namePrefix": from_code.name_prefix,
+        "domain": from_code.domain,
         "workerType": from_code.jobs.worker_type,
         "numberOfWorkers": from_code.jobs.number_of_workers,
         "executionClass": from_code.jobs.execution_class,

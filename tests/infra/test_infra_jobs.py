@@ -25,8 +25,10 @@ from stackrun import (
 from infra import catalog
 from infra.config import StackConfig
 from infra.schedule import MAINTAIN_ACTION
-from medallion.spec import DOMAIN, contract
+from medallion.spec import contract, load_domain
 
+#: The demo domain, as the stacks' default config (``medallion:domain: domain``) reads it.
+DOMAIN = load_domain(ROOT / "domain")
 LAYERS = ("bronze", "silver", "gold")
 ROOT_ARGS = ("--landing-root", "--bronze-root", "--silver-root", "--gold-root")
 DATABASE_ARGS = ("--bronze-database", "--silver-database", "--gold-database")
@@ -89,6 +91,7 @@ def test_job_arguments_follow_the_entry_point_contract(
     for layer in LAYERS:
         args = stack.job(layer)["defaultArguments"]
         assert args["--layer"] == layer
+        assert args["--domain-root"] == stack.exports["domainUri"]
         assert args["--landing-root"] == f"s3://{buckets['bronze']}/landing"
         for root in LAYERS:
             assert args[f"--{root}-root"] == f"s3://{buckets[root]}/tables"
@@ -112,6 +115,7 @@ def test_entry_point_parses_the_arguments_infra_passes(stack: StackRun) -> None:
         options = parse_args(argv, resolver=None)
         assert options.step == layer
         assert options.lakehouse.bronze == args["--bronze-root"]
+        assert options.domain_root == args["--domain-root"]
 
 
 def test_each_job_logs_to_its_own_encrypted_groups(stack: StackRun) -> None:

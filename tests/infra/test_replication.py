@@ -39,7 +39,8 @@ from test_infra_stacks import (
 from infra import sources
 from infra.config import MAX_BASE_NAME, ConfigError, MappingSource, StackConfig
 from infra.replication import component_name, source_tables, table_mappings
-from medallion.spec import DOMAIN, Column, Domain, Table
+from medallion.spec import Column, Domain, Table
+from tests.demo import load_demo
 
 ACCOUNT = "123456789012"
 SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
@@ -96,6 +97,9 @@ LANDING_CONTRACT: dict[str, Any] = {
     "encryptionMode": "SSE_KMS",
     "bucketFolder": "landing",
 }
+
+#: The demo domain, as the stacks' default config (``medallion:domain: domain``) reads it.
+DOMAIN = load_demo()
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medallion.layout import Lakehouse
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 
 
 def write_parquet(lakehouse: Lakehouse, table: str, key: str, rows: list[dict[str, Any]]) -> Path:
     """Write rows as a parquet landing file at ``<landing>/<source>/<table>/<key>``."""
-    path = Path(lakehouse.landing_dir(DOMAIN.table(table))) / key
+    path = Path(lakehouse.landing_dir(load_demo().table(table))) / key
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
     return path
@@ -25,7 +25,7 @@ def write_parquet(lakehouse: Lakehouse, table: str, key: str, rows: list[dict[st
 
 def write_csv(lakehouse: Lakehouse, table: str, key: str, rows: list[dict[str, Any]]) -> Path:
     """Write rows as a CSV landing file with a header; None becomes an empty field."""
-    path = Path(lakehouse.landing_dir(DOMAIN.table(table))) / key
+    path = Path(lakehouse.landing_dir(load_demo().table(table))) / key
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

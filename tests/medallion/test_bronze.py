@@ -19,7 +19,7 @@ from medallion import delta_io
 from medallion.bronze import run_bronze
 from medallion.layout import Lakehouse
 from medallion.results import Status
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 from tests.medallion.landing_files import change, employee, product, write_csv, write_parquet
 
 VOLATILE = ("_ingested_at", "_batch_id", "_source_file")
@@ -57,7 +57,7 @@ def test_rows_equal_landing_rows_and_rerun_adds_nothing(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:
     landed = land_sample(lakehouse)
-    results = {r.table: r for r in run_bronze(spark, lakehouse, DOMAIN)}
+    results = {r.table: r for r in run_bronze(spark, lakehouse, load_demo())}
     for table, rows in landed.items():
         assert results[table].rows_out == rows
         assert results[table].files == 2
@@ -67,7 +67,7 @@ def test_rows_equal_landing_rows_and_rerun_adds_nothing(
 
     versions = {t: DeltaTable.forPath(spark, lakehouse.table_path("bronze", t)) for t in landed}
     before = {t: v.history(1).first()["version"] for t, v in versions.items()}
-    again = {r.table: r for r in run_bronze(spark, lakehouse, DOMAIN)}
+    again = {r.table: r for r in run_bronze(spark, lakehouse, load_demo())}
     for table, rows in landed.items():
         assert again[table].rows_out == 0
         assert bronze_df(spark, lakehouse, table).count() == rows
@@ -76,7 +76,7 @@ def test_rows_equal_landing_rows_and_rerun_adds_nothing(
 
 def test_lineage_columns(spark: SparkSession, lakehouse: Lakehouse) -> None:
     land_sample(lakehouse)
-    run_bronze(spark, lakehouse, DOMAIN, ["products", "employees"])
+    run_bronze(spark, lakehouse, load_demo(), ["products", "employees"])
     products = {
         (r["_file_key"], r["_row"]): r for r in bronze_df(spark, lakehouse, "products").collect()
     }
@@ -103,14 +103,14 @@ def test_new_upstream_column_is_kept_and_reported(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:
     write_parquet(lakehouse, "products", "LOAD00000001.parquet", [product(1)])
-    run_bronze(spark, lakehouse, DOMAIN, ["products"])
+    run_bronze(spark, lakehouse, load_demo(), ["products"])
     write_parquet(
         lakehouse,
         "products",
         "2024/01/03/20240103-000000000.parquet",
         [change("U", 9, {**product(1), "unit_price": "n/a", "supplier": "acme"})],
     )
-    [result] = run_bronze(spark, lakehouse, DOMAIN, ["products"])
+    [result] = run_bronze(spark, lakehouse, load_demo(), ["products"])
     assert result.status is Status.WARNED and not result.failed
     assert any("supplier" in m for m in result.messages)
     rows = {r["_file_key"]: r for r in bronze_df(spark, lakehouse, "products").collect()}
@@ -119,17 +119,37 @@ def test_new_upstream_column_is_kept_and_reported(
     assert rows["LOAD00000001.parquet"]["supplier"] is None
 
 
+def test_files_whose_columns_differ_are_named_with_table_and_columns(
+    spark: SparkSession, lakehouse: Lakehouse
+) -> None:
+    write_parquet(lakehouse, "products", "LOAD00000001.parquet", [product(1)])
+    extra = "2024/01/03/20240103-000000000.parquet"
+    write_parquet(lakehouse, "products", extra, [change("U", 9, product(1, supplier="acme"))])
+    short = "2024/01/03/20240103-010000000.parquet"
+    without_category = {k: v for k, v in product(2).items() if k != "category"}
+    write_parquet(lakehouse, "products", short, [change("I", 10, without_category)])
+    [result] = run_bronze(spark, lakehouse, load_demo(), ["products"])
+    assert result.status is Status.WARNED and result.files == 3 and result.rows_out == 3
+    assert result.messages == [
+        f"table 'products', file {extra}: undeclared column(s) supplier: kept in bronze, "
+        "ignored by silver (declare them to keep them)",
+        f"table 'products', file {short}: declared column(s) category absent: NULL in silver",
+    ]
+    rows = {r["_file_key"]: r for r in bronze_df(spark, lakehouse, "products").collect()}
+    assert rows[extra]["supplier"] == "acme" and rows[short]["category"] is None
+
+
 def test_malformed_files_are_set_aside_and_the_rest_loads(
     spark: SparkSession, lakehouse: Lakehouse
 ) -> None:
     land_sample(lakehouse)
-    folder = Path(lakehouse.landing_dir(DOMAIN.table("products")))
+    folder = Path(lakehouse.landing_dir(load_demo().table("products")))
     (folder / "2024/01/02/20240102-130000000.parquet").write_bytes(b"PAR1 truncated")
     write_csv(lakehouse, "employees", "2024/02/02/20240202-000000000.csv", [{"name": "no key"}])
     (folder.parent.parent / "hr/employees/2024/02/03").mkdir(parents=True)
     (folder.parent.parent / "hr/employees/2024/02/03/empty.csv").write_bytes(b"")
 
-    results = {r.table: r for r in run_bronze(spark, lakehouse, DOMAIN)}
+    results = {r.table: r for r in run_bronze(spark, lakehouse, load_demo())}
     assert results["products"].failed and results["employees"].failed
     assert results["products"].rejected_files == ["2024/01/02/20240102-130000000.parquet"]
     assert sorted(results["employees"].rejected_files) == [
@@ -148,11 +168,11 @@ def test_malformed_files_are_set_aside_and_the_rest_loads(
 
 def test_a_file_landing_later_is_appended_once(spark: SparkSession, lakehouse: Lakehouse) -> None:
     land_sample(lakehouse)
-    run_bronze(spark, lakehouse, DOMAIN, ["products"])
+    run_bronze(spark, lakehouse, load_demo(), ["products"])
     write_parquet(
         lakehouse, "products", "2024/01/04/20240104-000000000.parquet", [change("I", 7, product(9))]
     )
-    [result] = run_bronze(spark, lakehouse, DOMAIN, ["products"])
+    [result] = run_bronze(spark, lakehouse, load_demo(), ["products"])
     assert (result.files, result.rows_out) == (1, 1)
     assert bronze_df(spark, lakehouse, "products").where("product_id = '9'").count() == 1
 
@@ -163,7 +183,7 @@ def test_crash_mid_run_then_rerun_equals_clean_run(
     clean, crashed = Lakehouse.at(str(tmp_path / "clean")), Lakehouse.at(str(tmp_path / "crash"))
     land_sample(clean)
     shutil.copytree(clean.landing, crashed.landing)
-    run_bronze(spark, clean, DOMAIN)
+    run_bronze(spark, clean, load_demo())
 
     real_append = delta_io.append_counted
 
@@ -174,12 +194,12 @@ def test_crash_mid_run_then_rerun_equals_clean_run(
 
     monkeypatch.setattr(delta_io, "append_counted", crash_on_employees)
     with pytest.raises(KeyboardInterrupt):
-        run_bronze(spark, crashed, DOMAIN)
+        run_bronze(spark, crashed, load_demo())
     assert bronze_df(spark, crashed, "products").count() == 5
     assert not DeltaTable.isDeltaTable(spark, crashed.table_path("bronze", "employees"))
     monkeypatch.undo()
 
-    run_bronze(spark, crashed, DOMAIN)
+    run_bronze(spark, crashed, load_demo())
     for table in ("products", "employees"):
         assert comparable(spark, crashed, table) == comparable(spark, clean, table)
 
@@ -189,7 +209,7 @@ def test_killed_process_then_rerun_equals_clean_run(spark: SparkSession, tmp_pat
     clean, killed = Lakehouse.at(str(tmp_path / "clean")), Lakehouse.at(str(tmp_path / "killed"))
     land_sample(clean)
     shutil.copytree(clean.landing, killed.landing)
-    run_bronze(spark, clean, DOMAIN)
+    run_bronze(spark, clean, load_demo())
 
     root = str(tmp_path / "killed")
     process = subprocess.Popen(
@@ -206,7 +226,7 @@ def test_killed_process_then_rerun_equals_clean_run(spark: SparkSession, tmp_pat
     process.send_signal(signal.SIGKILL)
     process.wait()
 
-    run_bronze(spark, killed, DOMAIN)
+    run_bronze(spark, killed, load_demo())
     for table in ("products", "employees"):
         assert comparable(spark, killed, table) == comparable(spark, clean, table)
 
@@ -217,6 +237,6 @@ def test_cli_exit_status_says_a_file_failed(lakehouse: Lakehouse, spark: SparkSe
     land_sample(lakehouse)
     root = str(Path(lakehouse.landing).parent)
     assert main(["run", "--layer", "bronze", "--lakehouse", root]) == 0
-    folder = Path(lakehouse.landing_dir(DOMAIN.table("products")))
+    folder = Path(lakehouse.landing_dir(load_demo().table("products")))
     (folder / "LOAD00000002.parquet").write_bytes(b"not parquet")
     assert main(["run", "--layer", "bronze", "--lakehouse", root]) == 1

@@ -11,7 +11,7 @@ from pyspark.sql import types as T
 
 from medallion.catalog import DELTA_PARAMETERS, Action, glue_type, register_layer
 from medallion.layout import Lakehouse
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 from tests.e2e.moto import Aws
 
 
@@ -80,8 +80,8 @@ def test_silver_and_gold_tables_registered_with_their_schema(
         [],
         partition_by="sale_month",
     )
-    silver = register_layer(spark, lake, DOMAIN, "silver", "medallion_silver", client=aws.glue)
-    gold = register_layer(spark, lake, DOMAIN, "gold", "medallion_gold", client=aws.glue)
+    silver = register_layer(spark, lake, load_demo(), "silver", "medallion_silver", client=aws.glue)
+    gold = register_layer(spark, lake, load_demo(), "gold", "medallion_gold", client=aws.glue)
 
     # Only the tables that exist are registered; the database is created when missing.
     assert [(r.table, r.action) for r in silver] == [
@@ -111,7 +111,7 @@ def test_silver_and_gold_tables_registered_with_their_schema(
 
     # A table the catalog refuses is reported with the cause; the others are still registered.
     refusing = Refusing(aws.glue, table="products")
-    again = register_layer(spark, lake, DOMAIN, "silver", "other_silver", client=refusing)
+    again = register_layer(spark, lake, load_demo(), "silver", "other_silver", client=refusing)
     assert [(r.table, r.action) for r in again] == [
         ("products", Action.FAILED),
         ("products_quarantine", Action.CREATED),
@@ -146,7 +146,7 @@ def test_a_new_column_updates_the_entry_and_a_rerun_changes_nothing(
         TableInput={"Name": "products", "Description": "from the stack", "Parameters": {}},
     )
 
-    first = register_layer(spark, lake, DOMAIN, "bronze", "bronze_db", client=aws.glue)
+    first = register_layer(spark, lake, load_demo(), "bronze", "bronze_db", client=aws.glue)
     assert [(r.table, r.action) for r in first] == [("products", Action.UPDATED)]
 
     write(
@@ -156,12 +156,12 @@ def test_a_new_column_updates_the_entry_and_a_rerun_changes_nothing(
         [("2", "b", "red")],
         mergeSchema="true",
     )
-    second = register_layer(spark, lake, DOMAIN, "bronze", "bronze_db", client=aws.glue)
+    second = register_layer(spark, lake, load_demo(), "bronze", "bronze_db", client=aws.glue)
     assert [(r.table, r.action, r.columns) for r in second] == [("products", Action.UPDATED, 3)]
     entry = aws.glue.get_table(DatabaseName="bronze_db", Name="products")["Table"]
     assert columns(entry)[-1] == ("color", "string")
     assert entry["Description"] == "from the stack"
     assert entry["Parameters"]["table_type"] == "DELTA"
 
-    third = register_layer(spark, lake, DOMAIN, "bronze", "bronze_db", client=aws.glue)
+    third = register_layer(spark, lake, load_demo(), "bronze", "bronze_db", client=aws.glue)
     assert [r.action for r in third] == [Action.UNCHANGED]

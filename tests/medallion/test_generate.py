@@ -33,7 +33,8 @@ from medallion.generate.engine import Simulation
 from medallion.generate.files import to_text
 from medallion.generate.tables import demo_tables
 from medallion.layout import Lakehouse
-from medallion.spec import DOMAIN, Column, Domain, Table
+from medallion.spec import Column, Domain, Table
+from tests.demo import load_demo
 from tests.e2e.moto import Aws
 
 SCALE = 0.002
@@ -171,14 +172,14 @@ def apply_changes(table: Table, rows: list[Row]) -> dict[str, Row]:
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default run (batches 0..3) at a tiny scale, shared by the read-only tests."""
     root = tmp_path_factory.mktemp("generated")
-    generate(Lakehouse.at(str(root)), scale=SCALE, seed=SEED)
+    generate(Lakehouse.at(str(root)), domain=load_demo(), scale=SCALE, seed=SEED)
     return root / "landing"
 
 
 @pytest.fixture(scope="module")
 def states() -> dict[str, pa.Table]:
     """What silver must hold after the default run."""
-    return expected_states(scale=SCALE, seed=SEED, through_batch=LAST)
+    return expected_states(domain=load_demo(), scale=SCALE, seed=SEED, through_batch=LAST)
 
 
 # ------------------------------------------------------------------ parse_batches
@@ -200,15 +201,21 @@ def test_parse_batches_rejects_garbage_with_a_clear_message(text: str) -> None:
 def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
     with pytest.raises(ValueError, match="scale"):
-        generate(lakehouse, scale=0)
+        generate(lakehouse, domain=load_demo(), scale=0)
     with pytest.raises(ValueError, match="batches"):
-        generate(lakehouse, scale=SCALE, batches=[-1])
+        generate(lakehouse, domain=load_demo(), scale=SCALE, batches=[-1])
 
 
 # ------------------------------------------------------------------ determinism
 def test_same_seed_and_scale_give_identical_bytes(tmp_path: Path, landing: Path) -> None:
-    generate(Lakehouse.at(str(tmp_path / "again")), scale=SCALE, seed=SEED)
-    generate(Lakehouse.at(str(tmp_path / "other")), scale=SCALE, seed=SEED + 1, batches=[0])
+    generate(Lakehouse.at(str(tmp_path / "again")), domain=load_demo(), scale=SCALE, seed=SEED)
+    generate(
+        Lakehouse.at(str(tmp_path / "other")),
+        domain=load_demo(),
+        scale=SCALE,
+        seed=SEED + 1,
+        batches=[0],
+    )
     again = tree(tmp_path / "again" / "landing")
     assert again == tree(landing)
     other = tree(tmp_path / "other" / "landing")
@@ -217,10 +224,10 @@ def test_same_seed_and_scale_give_identical_bytes(tmp_path: Path, landing: Path)
 
 def test_a_batch_written_later_equals_the_same_batch_of_a_full_run(tmp_path: Path) -> None:
     split, whole = Lakehouse.at(str(tmp_path / "split")), Lakehouse.at(str(tmp_path / "whole"))
-    generate(split, scale=SCALE, seed=SEED, batches=[0, 1])
+    generate(split, domain=load_demo(), scale=SCALE, seed=SEED, batches=[0, 1])
     before = tree(Path(split.landing))
-    report = generate(split, scale=SCALE, seed=SEED, batches=[2])
-    generate(whole, scale=SCALE, seed=SEED, batches=[0, 1, 2])
+    report = generate(split, domain=load_demo(), scale=SCALE, seed=SEED, batches=[2])
+    generate(whole, domain=load_demo(), scale=SCALE, seed=SEED, batches=[0, 1, 2])
     assert tree(Path(split.landing)) == tree(Path(whole.landing))  # manifest merged too
     assert report.batches == [2]
     redelivered = [
@@ -237,9 +244,13 @@ def test_a_batch_written_later_equals_the_same_batch_of_a_full_run(tmp_path: Pat
 @pytest.mark.s3
 def test_writes_the_same_files_to_s3(aws: Aws, tmp_path: Path) -> None:
     remote = Lakehouse.at(aws.uri("lake"))
-    generate(remote, scale=SCALE, seed=SEED, batches=[0])
-    generate(remote, scale=SCALE, seed=SEED, batches=[1])  # merges the manifest read from S3
-    generate(Lakehouse.at(str(tmp_path)), scale=SCALE, seed=SEED, batches=[0, 1])
+    generate(remote, domain=load_demo(), scale=SCALE, seed=SEED, batches=[0])
+    generate(
+        remote, domain=load_demo(), scale=SCALE, seed=SEED, batches=[1]
+    )  # merges the manifest read from S3
+    generate(
+        Lakehouse.at(str(tmp_path)), domain=load_demo(), scale=SCALE, seed=SEED, batches=[0, 1]
+    )
     local = tree(tmp_path / "landing")
     listed = aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="lake/landing/")
     keys = sorted(o["Key"].removeprefix("lake/landing/") for o in listed.get("Contents", []))
@@ -251,9 +262,9 @@ def test_writes_the_same_files_to_s3(aws: Aws, tmp_path: Path) -> None:
 
 def test_refuses_to_mix_batches_of_another_seed(tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
-    generate(lakehouse, scale=SCALE, seed=SEED, batches=[0])
+    generate(lakehouse, domain=load_demo(), scale=SCALE, seed=SEED, batches=[0])
     with pytest.raises(ValueError, match="seed=7"):
-        generate(lakehouse, scale=SCALE, seed=SEED + 1, batches=[1])
+        generate(lakehouse, domain=load_demo(), scale=SCALE, seed=SEED + 1, batches=[1])
 
 
 # ------------------------------------------------------------------ layout
@@ -261,7 +272,7 @@ def test_files_are_laid_out_as_dms_writes_them(landing: Path) -> None:
     content = manifest(landing)
     assert sorted(content["batches"]) == [str(b) for b in range(DEFAULT_BATCHES)]
     assert not list((landing / "_generator").glob("*/*")), "manifest outside table folders"
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         folder = table_dir(landing, table)
         extension = "csv" if table.source == "hr" else "parquet"
         files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
@@ -308,7 +319,7 @@ def test_full_load_is_typed_and_holds_only_inserts(landing: Path) -> None:
 
 def test_cdc_files_carry_op_commit_ts_and_a_strictly_increasing_change_seq(landing: Path) -> None:
     changes = []
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         for row in rows_of(landing, table):
             if not row["_full_load"] and table.source == "retail":
                 assert row["Op"] in ("I", "U", "D", "X")
@@ -376,7 +387,7 @@ def test_every_anomaly_kind_is_injected(landing: Path) -> None:
             rules[e["table"]].add(e["rule"])
     harmless = set(A.EXPECT) - A.QUARANTINED - {A.NEW_COLUMN}
     generic = {A.NULL_KEY, A.UNCASTABLE, A.BAD_OP}
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         assert harmless <= found[table.name], (table.name, harmless - found[table.name])
         assert rules[table.name] == {r.name for r in table.rules}, table.name
     assert generic <= found["employees"], "the CSV table"
@@ -388,13 +399,13 @@ def test_bad_rows_stay_under_the_default_bad_row_ratio(tmp_path: Path) -> None:
     """At the default scale, a pipeline run per batch quarantines few enough rows to pass."""
     from medallion.silver import MAX_BAD_RATIO
 
-    generate(Lakehouse.at(str(tmp_path)), scale=0.05, seed=SEED)
+    generate(Lakehouse.at(str(tmp_path)), domain=load_demo(), scale=0.05, seed=SEED)
     landing = tmp_path / "landing"
     content = manifest(landing)
     for batch in range(1, DEFAULT_BATCHES):
         listed = content["batches"][str(batch)]
         bad = Counter(e["table"] for e in listed["anomalies"] if e["kind"] in A.QUARANTINED)
-        for table in DOMAIN.tables:
+        for table in load_demo().tables:
             folder = table_dir(landing, table)
             rows = sum(read(folder / key).num_rows for key in listed["files"][table.name])
             assert bad[table.name] / rows < MAX_BAD_RATIO * 0.8, (batch, table.name, rows)
@@ -402,10 +413,10 @@ def test_bad_rows_stay_under_the_default_bad_row_ratio(tmp_path: Path) -> None:
 
 
 def test_manifest_rows_are_in_the_files_as_described(landing: Path) -> None:
-    rows = {t.name: rows_of(landing, t) for t in DOMAIN.tables}
+    rows = {t.name: rows_of(landing, t) for t in load_demo().tables}
     located = {(t, r["_file"], r["_row"]): r for t, rs in rows.items() for r in rs}
     for e in entries(landing):
-        table = DOMAIN.table(e["table"])
+        table = load_demo().table(e["table"])
         pk = table.primary_key[0]
         if e["row"] is None:
             content = read(table_dir(landing, table) / e["file"])
@@ -457,7 +468,7 @@ def test_only_manifest_rows_break_rules_and_applying_changes_gives_the_expected_
     quarantined = {
         (e["table"], e["file"], e["row"]) for e in entries(landing) if e["kind"] in A.QUARANTINED
     }
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         rows = rows_of(landing, table)
         failing = {(table.name, r["_file"], r["_row"]) for r in rows if failed_rule(table, r)}
         assert failing == {q for q in quarantined if q[0] == table.name}, table.name
@@ -479,6 +490,7 @@ def test_report_matches_what_landed(tmp_path: Path) -> None:
     messages: list[str] = []
     report = generate(
         Lakehouse.at(str(tmp_path)),
+        domain=load_demo(),
         scale=SCALE,
         seed=SEED,
         batches=[0, 1],
@@ -502,7 +514,7 @@ def test_domain_tables_are_checked_and_unknown_ones_skipped(tmp_path: Path) -> N
         columns=(Column("store_id", "bigint"),),
         primary_key=("store_id",),
     )
-    employees = DOMAIN.table("employees")
+    employees = load_demo().table("employees")
     report = generate(
         Lakehouse.at(str(tmp_path)),
         scale=SCALE,
@@ -516,5 +528,21 @@ def test_domain_tables_are_checked_and_unknown_ones_skipped(tmp_path: Path) -> N
         columns=(*employees.columns[:-1], Column("ref_date", "date")),
         primary_key=("employee_id",),
     )
-    with pytest.raises(ValueError, match="employees"):
+    with pytest.raises(ValueError, match="employees") as refused:
         generate(Lakehouse.at(str(tmp_path / "x")), scale=SCALE, domain=Domain(tables=(renamed,)))
+    assert "not the demo" in str(refused.value) and "ref_date" in str(refused.value)
+
+
+def test_a_domain_that_is_not_the_demo_is_refused(tmp_path: Path) -> None:
+    stores = Table(
+        name="stores",
+        source="retail",
+        columns=(Column("store_id", "bigint"),),
+        primary_key=("store_id",),
+    )
+    with pytest.raises(ValueError, match="not the demo") as refused:
+        generate(Lakehouse.at(str(tmp_path)), scale=SCALE, domain=Domain(tables=(stores,)))
+    message = str(refused.value)
+    assert "declared: stores" in message
+    assert all(t.name in message for t in load_demo().tables)  # every missing table is named
+    assert not (tmp_path / "landing").exists()  # nothing written

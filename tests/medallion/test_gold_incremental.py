@@ -23,7 +23,8 @@ from medallion.gold import runner as gold_runner
 from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
-from medallion.spec import DOMAIN, Column, Domain, GoldModel
+from medallion.spec import Column, Domain, GoldModel
+from tests.demo import load_demo
 from tests.medallion.gold_support import (
     apply,
     frames,
@@ -36,7 +37,7 @@ from tests.reference import gold_reference as reference
 
 pytestmark = pytest.mark.spark
 
-MODELS = [m.name for m in DOMAIN.gold_models]
+MODELS = [m.name for m in load_demo().gold_models]
 
 
 class Silver:
@@ -49,7 +50,7 @@ class Silver:
         write_silver(spark, lakehouse, self.rows)
 
     def key(self, table: str) -> str:
-        return DOMAIN.table(table).primary_key[0]
+        return load_demo().table(table).primary_key[0]
 
     def get(self, table: str, key: Any) -> dict:
         return next(r for r in self.rows[table] if r[self.key(table)] == key)
@@ -97,9 +98,9 @@ def assert_gold_equals_full_recompute(silver: Silver) -> None:
     spark, lakehouse = silver.spark, silver.lakehouse
     tables = {
         t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
-        for t in DOMAIN.tables
+        for t in load_demo().tables
     }
-    for model in DOMAIN.gold_models:
+    for model in load_demo().gold_models:
         full = conform(getattr(marts, model.name)(**{s: tables[s] for s in model.sources}), model)
         assert read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name)) == rows_of(full)
 
@@ -116,7 +117,7 @@ def completed_sales_with_items(silver: Silver) -> list[dict]:
 def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
-    first = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    first = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all("full recompute" in m for m in first.values()), first
     assert_gold_equals_reference(silver)
 
@@ -170,7 +171,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
         }
     )
     # one incremental run reads both commits of sales (and the single ones of the others)
-    refreshed = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    refreshed = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all(m.startswith("incremental") for m in refreshed.values()), refreshed
     assert_gold_equals_reference(silver)
     assert_gold_equals_full_recompute(silver)
@@ -178,7 +179,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
     # 3. nothing new: nothing is read, no gold version, no state written
     versions = {m: gold_version(spark, lakehouse, m) for m in MODELS}
     states = {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS}
-    rerun = assert_ok(run_gold(spark, lakehouse, DOMAIN))
+    rerun = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all("up to date" in m for m in rerun.values()), rerun
     assert {m: gold_version(spark, lakehouse, m) for m in MODELS} == versions
     assert {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS} == states
@@ -218,7 +219,7 @@ def test_sales_daily_scoped_writes_and_recovery(
     path = lakehouse.table_path(Layer.GOLD, "sales_daily")
 
     def refresh() -> str:
-        return assert_ok(run_gold(spark, lakehouse, DOMAIN, ["sales_daily"]))["sales_daily"]
+        return assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))["sales_daily"]
 
     def version() -> int:
         return gold_version(spark, lakehouse, "sales_daily")
@@ -267,7 +268,7 @@ def test_sales_daily_scoped_writes_and_recovery(
     silver.update("sales", 1, sale_ts=datetime(2024, 2, 1, 18))  # 01-30 -> 02-01
     with monkeypatch.context() as patch:
         patch.setattr(gold_runner, "save_state", crash)
-        (result,) = run_gold(spark, lakehouse, DOMAIN, ["sales_daily"])
+        (result,) = run_gold(spark, lakehouse, load_demo(), ["sales_daily"])
     assert result.status is Status.FAILED and "killed" in result.messages[-1]
     assert version() == before + 1  # gold was written
     silver.update("sales_items", 21, quantity=2)
@@ -298,7 +299,8 @@ def test_missing_silver_fails_that_mart_only(spark: SparkSession, tmp_path: Path
     lakehouse = Lakehouse.at(str(tmp_path))
     write_silver(spark, lakehouse, {"employees": random_silver(1)["employees"]})
     results = {
-        r.table: r for r in run_gold(spark, lakehouse, DOMAIN, ["sales_daily", "avg_salary_by_age"])
+        r.table: r
+        for r in run_gold(spark, lakehouse, load_demo(), ["sales_daily", "avg_salary_by_age"])
     }
     failed = results["sales_daily"]
     assert failed.status is Status.FAILED
@@ -329,7 +331,7 @@ def test_a_declared_mart_with_its_scope_function_is_incremental(
 ) -> None:
     here = __name__
     domain = Domain(
-        tables=DOMAIN.tables,
+        tables=load_demo().tables,
         gold_models=(
             GoldModel(
                 name="units_by_product",
@@ -389,7 +391,7 @@ def test_scope_of_a_product_moving_category_is_every_date_it_sold(spark: SparkSe
     changes = Changes(
         changed={**empty, "products": feed},
         current=silver,
-        keys={t.name: t.primary_key for t in DOMAIN.tables},
+        keys={t.name: t.primary_key for t in load_demo().tables},
     )
     scope = sorted(r.sale_date for r in marts.sales_daily_scope(changes).collect())
     assert scope == [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1)]

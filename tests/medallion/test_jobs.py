@@ -14,7 +14,7 @@ import medallion.maintain
 from medallion.jobs import entry
 from medallion.jobs.entry import Action, JobOptions, parse_args, run_job
 from medallion.layout import LAYERS, Lakehouse, Layer
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 from tests.e2e.moto import Aws
 from tests.medallion.landing_files import employee, product, write_csv, write_parquet
 
@@ -173,7 +173,7 @@ def test_glue_entry_script_runs_bronze_and_registers_it(
 def test_a_failed_table_makes_the_job_exit_non_zero(spark: SparkSession, tmp_path: Path) -> None:
     lake = Lakehouse.at(str(tmp_path / "lake"))
     land(lake)
-    broken = Path(lake.landing_dir(DOMAIN.table("products"))) / "LOAD00000002.parquet"
+    broken = Path(lake.landing_dir(load_demo().table("products"))) / "LOAD00000002.parquet"
     broken.write_bytes(b"not parquet")
 
     with pytest.raises(SystemExit) as exited:

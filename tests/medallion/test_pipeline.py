@@ -19,7 +19,7 @@ from medallion.gold import run_gold
 from medallion.layout import Layer
 from medallion.pipeline import run
 from medallion.read import read_table
-from medallion.spec import DOMAIN
+from tests.demo import load_demo
 from tests.medallion.silver_support import quarantined, silver_rows, silver_sources
 from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PIPELINE_SCALE, PipelineRun
 from tests.reference import gold_reference
@@ -40,7 +40,7 @@ def naive_utc(value: Any) -> Any:
 
 
 def expected_silver() -> dict[str, list[dict[str, Any]]]:
-    states = expected_states(scale=PIPELINE_SCALE, through_batch=3)
+    states = expected_states(domain=load_demo(), scale=PIPELINE_SCALE, through_batch=3)
     return {
         name: [{k: naive_utc(v) for k, v in row.items()} for row in table.to_pylist()]
         for name, table in states.items()
@@ -51,7 +51,7 @@ def test_every_table_succeeds_in_both_runs(pipeline_run: PipelineRun) -> None:
     for report in (pipeline_run.first, pipeline_run.second):
         assert report.ok, [(r.layer, r.table, r.messages) for r in report.failures()]
     assert {(r.layer, r.table) for r in pipeline_run.second.results} >= {
-        ("gold", m.name) for m in DOMAIN.gold_models
+        ("gold", m.name) for m in load_demo().gold_models
     }
 
 
@@ -65,7 +65,7 @@ def test_the_report_times_each_layer(pipeline_run: PipelineRun) -> None:
 def test_silver_equals_the_source_database(spark: SparkSession, pipeline_run: PipelineRun) -> None:
     """Every anomaly included: late, stale, re-delivered, deleted and re-inserted changes."""
     expected = expected_silver()
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         want = sorted(
             (tuple(r[c] for c in table.column_names) for r in expected[table.name]),
             key=gold_reference.sort_key,
@@ -74,13 +74,13 @@ def test_silver_equals_the_source_database(spark: SparkSession, pipeline_run: Pi
         assert got == want, f"silver.{table.name} differs from the source state"
 
 
-@pytest.mark.parametrize("table", [t.name for t in DOMAIN.tables])
+@pytest.mark.parametrize("table", [t.name for t in load_demo().tables])
 def test_silver_equals_the_reference_from_the_landing_files(
     spark: SparkSession, pipeline_run: PipelineRun, table: str
 ) -> None:
     """Silver, its lineage and its quarantine equal a plain-Python replay of the landing files
     (the contract's rules applied to what DMS delivered, not to the simulator's state)."""
-    spec = DOMAIN.table(table)
+    spec = load_demo().table(table)
     changes = read_landing(pipeline_run.lakehouse.landing_dir(spec), spec)
     expected = reference_silver(spec, changes.changes)
     assert silver_rows(spark, pipeline_run.lakehouse, spec) == expected.rows(spec.column_names)
@@ -101,13 +101,13 @@ def test_every_injected_bad_row_is_quarantined_with_its_rule(
     manifest = json.loads(
         (Path(pipeline_run.lakehouse.landing) / "_generator" / "manifest.json").read_text()
     )
-    injected: dict[str, set[tuple[str, int, str]]] = {t.name: set() for t in DOMAIN.tables}
+    injected: dict[str, set[tuple[str, int, str]]] = {t.name: set() for t in load_demo().tables}
     for batch in manifest["batches"].values():
         for anomaly in batch["anomalies"]:
             if anomaly["rule"]:
                 injected[anomaly["table"]].add((anomaly["file"], anomaly["row"], anomaly["rule"]))
     assert sum(len(v) for v in injected.values()) >= 20
-    for table in DOMAIN.tables:
+    for table in load_demo().tables:
         quarantine = read_table(spark, f"silver.{table.quarantine_name}", pipeline_run.lakehouse)
         found = {(r["_file_key"], r["_row"], r["_rule"]) for r in quarantine.collect()}
         assert found == injected[table.name], f"silver.{table.quarantine_name}"
@@ -117,7 +117,7 @@ def test_gold_equals_a_plain_python_recompute(
     spark: SparkSession, pipeline_run: PipelineRun
 ) -> None:
     silver = expected_silver()
-    for model in DOMAIN.gold_models:
+    for model in load_demo().gold_models:
         got = rows(spark, pipeline_run, f"gold.{model.name}", model.column_names)
         assert got, f"gold.{model.name} is empty"
         assert got == gold_reference.mart(model.name, silver), f"gold.{model.name}"
@@ -127,8 +127,8 @@ def test_incremental_gold_equals_a_full_recompute(
     spark: SparkSession, pipeline_run: PipelineRun, tmp_path: Path
 ) -> None:
     fresh = replace(pipeline_run.lakehouse, gold=str(tmp_path / "gold"))
-    assert all(r.status != "failed" for r in run_gold(spark, fresh, DOMAIN))
-    for model in DOMAIN.gold_models:
+    assert all(r.status != "failed" for r in run_gold(spark, fresh, load_demo()))
+    for model in load_demo().gold_models:
         incremental = read_table(spark, f"gold.{model.name}", pipeline_run.lakehouse)
         full = read_table(spark, f"gold.{model.name}", fresh).select(*incremental.columns)
         assert incremental.exceptAll(full).count() == 0 == full.exceptAll(incremental).count()
@@ -138,10 +138,10 @@ def test_a_rerun_of_all_layers_writes_nothing(
     spark: SparkSession, pipeline_run: PipelineRun
 ) -> None:
     lakehouse = pipeline_run.lakehouse
-    paths = [lakehouse.table_path(Layer.BRONZE, t.name) for t in DOMAIN.tables]
-    paths += [lakehouse.table_path(Layer.SILVER, t.name) for t in DOMAIN.tables]
-    paths += [lakehouse.table_path(Layer.SILVER, t.quarantine_name) for t in DOMAIN.tables]
-    paths += [lakehouse.table_path(Layer.GOLD, m.name) for m in DOMAIN.gold_models]
+    paths = [lakehouse.table_path(Layer.BRONZE, t.name) for t in load_demo().tables]
+    paths += [lakehouse.table_path(Layer.SILVER, t.name) for t in load_demo().tables]
+    paths += [lakehouse.table_path(Layer.SILVER, t.quarantine_name) for t in load_demo().tables]
+    paths += [lakehouse.table_path(Layer.GOLD, m.name) for m in load_demo().gold_models]
 
     assert all(DeltaTable.isDeltaTable(spark, p) for p in paths)
 
@@ -149,7 +149,7 @@ def test_a_rerun_of_all_layers_writes_nothing(
         return {p: DeltaTable.forPath(spark, p).history(1).first()["version"] for p in paths}
 
     before = versions()
-    report = run(spark, lakehouse, DOMAIN, max_bad_ratio=PIPELINE_MAX_BAD_RATIO)
+    report = run(spark, lakehouse, load_demo(), max_bad_ratio=PIPELINE_MAX_BAD_RATIO)
     assert report.ok
     assert versions() == before
     assert all(r.rows_out == 0 and r.quarantined == 0 for r in report.results)

@@ -12,15 +12,15 @@ from pyspark.sql import SparkSession
 from infra.catalog import DeltaTableSpec, silver_tables
 from medallion.layout import Lakehouse
 from medallion.pipeline import run
-from medallion.spec import DOMAIN
 from medallion.spec.contract import QUARANTINE_RULE, QUARANTINE_RULES, quarantine_name
+from tests.demo import load_demo
 from tests.medallion.landing_files import change, employee, write_parquet
 
 TABLE = "employees"
 
 
 def declared(name: str) -> DeltaTableSpec:
-    (spec,) = [s for s in silver_tables(DOMAIN) if s.name == name]
+    (spec,) = [s for s in silver_tables(load_demo()) if s.name == name]
     return spec
 
 
@@ -40,7 +40,9 @@ def test_declared_quarantine_entry_matches_the_real_quarantine_table(
     )
     write_parquet(lakehouse, TABLE, "2024/01/01/cdc.parquet", [change("U", 5, employee(3, age=7))])
     # Most rows here are bad on purpose: tolerate them, the run must still succeed.
-    report = run(spark, lakehouse, DOMAIN, ["bronze", "silver"], tables=[TABLE], max_bad_ratio=1.0)
+    report = run(
+        spark, lakehouse, load_demo(), ["bronze", "silver"], tables=[TABLE], max_bad_ratio=1.0
+    )
     assert not [r for r in report.results if r.failed], report.results
 
     name = quarantine_name(TABLE)

@@ -317,7 +317,9 @@ def test_new_upstream_column_is_ignored_and_reported(
     append_bronze(spark, lakehouse, table, changes, extra=("loyalty",))
     [result] = run_silver(spark, lakehouse, Domain(tables=(table,)))
     assert result.status is Status.WARNED
-    assert result.messages == ["undeclared column(s) loyalty in bronze, ignored"]
+    assert result.messages == [
+        f"table 'regional', file {DAY2}: undeclared column(s) loyalty in bronze, ignored"
+    ]
     df = read(spark, lakehouse, table.name)
     assert "loyalty" not in df.columns
     assert sorted(tuple(r) for r in df.select("item_id", "name", "region").collect()) == [
