@@ -334,6 +334,7 @@ def test_a_declared_mart_with_its_scope_function_is_incremental(
             GoldModel(
                 name="units_by_product",
                 transform=f"{here}:units_by_product",
+                scope=f"{here}:units_by_product_scope",
                 sources=("sales_items",),
                 grain=("product_id",),
                 columns=(Column("product_id", "bigint"), Column("units", "bigint")),
