@@ -454,6 +454,42 @@ def _named(df: DataFrame | None, columns: Sequence[str]) -> DataFrame | None:
     return df.select(*[F.col(f"_c{j}").alias(c) for j, c in enumerate(columns)])
 
 
+def grain_changes(
+    top: Block, grain: Sequence[str], ctx: Context, gold: DataFrame
+) -> DataFrame | None:
+    """The grain values of the rows the top block lost or gained (None: none).
+
+    A top block with windows partitioned by some of its output columns needs no re-evaluation:
+    its rows in a changed partition before the changes are the gold rows of that partition
+    (gold holds the block as of the versions last consumed, or later ones after a crash, which
+    the changes read again cover), and the rows that join a partition are changed rows.
+    """
+    if top.partition is not None:
+        by_output = {expression.sql(): name for name, expression in top.outputs.items()}
+        partition = [by_output.get(e.sql()) for e in top.partition]
+        grain_expressions = [top.outputs[c] for c in grain]
+        plain = not any(
+            e.find(exp.Window) or (top.aggregate and _has_aggregate(e)) for e in grain_expressions
+        )
+        if plain and all(partition):
+            rows = _union(_both(_spj(top, [*grain_expressions, *top.partition], ctx)))
+            if rows is None:
+                return None
+            direct = rows.select(*[F.col(f"_c{j}").alias(c) for j, c in enumerate(grain)])
+            offset = len(grain)
+            parts = rows.select(
+                *[F.col(f"_c{offset + j}").alias(f"_p{j}") for j in range(len(partition))]
+            ).distinct()
+            condition = reduce(
+                lambda a, b: a & b,
+                [gold[c].eqNullSafe(parts[f"_p{j}"]) for j, c in enumerate(partition)],  # type: ignore[index]
+            )
+            held = gold.join(F.broadcast(parts), condition, "left_semi").select(*grain)
+            return direct.union(held).distinct()
+    old, new = images(top, grain, ctx)
+    return _union([d for d in (old, new) if d is not None])
+
+
 # --- the runner's hook ------------------------------------------------------------------------
 
 
@@ -512,8 +548,8 @@ def derive(
                         rows.select(*source.table.column_names), f"{name}_{side}_images"
                     )
             try:
-                old, new = images(top, list(model.grain), ctx)
-                keys = _union([d for d in (old, new) if d is not None])
+                gold = delta_io.read_table(spark, gold_path).select(*model.column_names)
+                keys = grain_changes(top, list(model.grain), ctx, gold)
                 if keys is None:
                     keys = spark.range(0).select(
                         *[F.lit(None).cast(_type(model, c)).alias(c) for c in model.grain]
