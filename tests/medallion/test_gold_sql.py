@@ -72,7 +72,7 @@ def test_sql_models_equal_the_python_marts_on_pipeline_data(
 def test_sql_models_refresh_incrementally(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", 1.0)  # the data set is tiny
+    monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # tiny data
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
     first = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
@@ -82,9 +82,15 @@ def test_sql_models_refresh_incrementally(
     # client and primary flag, an employee's age; a sale cancelled, one moved, an item deleted
     cancelled, moved = completed_sales_with_items(silver)[:2]
     product = silver.rows["products"][0]
+    sold = {i["product_id"] for i in silver.rows["sales_items"]}
+    assert {2, 6} <= sold and product["product_id"] not in (2, 6)
     silver.commit(
         {
-            "products": ([{**product, "category": "toys"}], []),
+            # product 6 appears (its items leave the NULL category), product 2 goes
+            "products": (
+                [{**product, "category": "toys"}, {**product, "product_id": 6}],
+                [2],
+            ),
             "sales_people": ([{**silver.get("sales_people", 1), "region": "east"}], []),
             "client_addresses": (
                 [{**silver.get("client_addresses", 1), "client_id": 3, "is_primary": True}],
