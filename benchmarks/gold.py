@@ -21,8 +21,12 @@ salaries), and changes anywhere in the history as well (old sales cancelled, old
 changed, sales people moving region, addresses moving), whose scopes span most dates and
 every month.
 
-Prints each step's wall time, per-mart seconds and messages, and incremental / full.
-Marts run concurrently, so per-mart seconds overlap.
+Prints each step's wall time, per-mart seconds and messages, and incremental / full; then,
+per model and batch, the seconds and gold rows written of the incremental refresh and of the full
+recompute. It runs the gold models of the domain at ``$MEDALLION_DOMAIN`` or ``./domain`` (the
+demo's Python marts); ``--models sql`` runs the SQL versions of the same marts in
+``examples/sql-models/``, whose scopes are derived from the query.
+Marts run concurrently (``--parallelism``), so per-mart seconds overlap unless it is 1.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.session import get_spark
-from medallion.spec import domain_path, load_domain
+from medallion.spec import Domain, domain_path, load_domain
+from medallion.spec.sql_model import load_sql_model
 
 SIZES = {
     "clients": 50_000,
@@ -231,19 +236,28 @@ def main() -> int:
     parser.add_argument("--fraction", type=float, default=0.01, help="share of rows changed")
     parser.add_argument("--rounds", type=int, default=2, help="timings kept from the last round")
     parser.add_argument("--lakehouse", help="work below this folder (default: a temp folder)")
+    parser.add_argument("--models", choices=("python", "sql"), default="python")
+    parser.add_argument("--parallelism", type=int, default=None, help="marts refreshed at once")
     args = parser.parse_args()
     base = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-gold-bench-"))
     shutil.rmtree(base, ignore_errors=True)
     domain = load_domain(domain_path())
+    if args.models == "sql":
+        folder = Path(__file__).resolve().parents[1] / "examples" / "sql-models"
+        models = tuple(load_sql_model(p, domain.tables) for p in sorted(folder.glob("*.sql")))
+        domain = Domain(tables=domain.tables, gold_models=models)
     spark = get_spark("medallion-gold-bench")
     folders = {name: base / name for name in ("loaded", "changed", "incremental", "full")}
     lakehouse = {name: Lakehouse.at(str(folder)) for name, folder in folders.items()}
 
+    last: dict[str, list[TableResult]] = {}
+
     def gold(label: str, where: Lakehouse) -> float:
         started = time.monotonic()
-        results = run_gold(spark, where, domain)
+        results = run_gold(spark, where, domain, parallelism=args.parallelism)
         if any(r.failed for r in results):
             raise SystemExit(f"{label}: {[r.messages for r in results if r.failed]}")
+        last[label.split(":")[-1].strip()] = results
         return timed(label, results, time.monotonic() - started)
 
     def copy(source: str, target: str) -> None:
@@ -282,6 +296,8 @@ def main() -> int:
                 os.remove(state_path(lakehouse["full"].gold, model.name))
             incremental = gold(f"round {round_}: incremental run", lakehouse["incremental"])
             full = gold(f"round {round_}: full recompute (state removed)", lakehouse["full"])
+        fulls = {r.table: r for r in last["full recompute (state removed)"]}
+        per_model = {r.table: (r, fulls[r.table]) for r in last["incremental run"]}
         noop = gold("rerun, nothing new", lakehouse["incremental"])
         for model in domain.gold_models:
             a, b = (
@@ -290,14 +306,23 @@ def main() -> int:
             )
             if a.exceptAll(b).count() or b.exceptAll(a).count():
                 raise SystemExit(f"{model.name}: incremental and full recompute differ")
-        summary.append((kind, incremental, full, noop))
+        summary.append((kind, incremental, full, noop, per_model))
 
     print(f"\nsummary at scale {args.scale}, {args.fraction:.0%} batch (first run {first:.1f}s):")
-    for kind, incremental, full, noop in summary:
+    for kind, incremental, full, noop, _ in summary:
         print(
             f"  {kind:<34} incremental {incremental:6.1f}s  full recompute {full:6.1f}s  "
             f"ratio {incremental / full:4.0%}  no-op rerun {noop:.1f}s"
         )
+    print(f"\nper model ({args.models} models; seconds overlap unless --parallelism 1):")
+    print(f"  {'batch':<34}{'model':<22}{'incr s':>8}{'rows':>8}{'full s':>8}{'rows':>8}  path")
+    for kind, *_, per_model in summary:
+        for name, (inc, ful) in sorted(per_model.items()):
+            path = " ".join(inc.messages).split(":")[0]
+            print(
+                f"  {kind:<34}{name:<22}{inc.seconds:8.1f}{inc.rows_out:8d}"
+                f"{ful.seconds:8.1f}{ful.rows_out:8d}  {path}"
+            )
     print("  incremental and full recompute gave the same gold tables")
     spark.stop()
     if not args.lakehouse:

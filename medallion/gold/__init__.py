@@ -5,6 +5,9 @@ DataFrame -> DataFrame functions a notebook can call on silver tables::
 
     from medallion.gold import sales_daily
     sales_daily(sales=..., sales_items=..., products=...)
+
+and any model, SQL or Python, runs on DataFrames passed in with
+``run_model("sales_daily", sales=..., sales_items=..., products=...)``.
 """
 
 from medallion.gold.changes import Changes, changed_images
@@ -20,6 +23,7 @@ from medallion.gold.marts import (
 )
 from medallion.gold.runner import GoldError, conform, refresh, run_gold, write_difference
 from medallion.gold.scope import Scope
+from medallion.gold.sql_transform import run_model
 
 __all__ = [
     "Changes",
@@ -33,6 +37,7 @@ __all__ = [
     "customer_value_scope",
     "refresh",
     "run_gold",
+    "run_model",
     "sales_daily",
     "sales_daily_scope",
     "sales_person_monthly",

@@ -38,13 +38,14 @@ for fewer than 5*10^8 rows per group that equals rounding the exact quotient (Sp
 would round to 6 decimals first, and HALF_UP twice can differ from once).
 
 Incremental refresh (``medallion.gold.run_gold``): next to each transform ``<name>`` lives its
-scope function ``<name>_scope(changes: Changes) -> DataFrame``, found by that naming convention.
+scope function ``<name>_scope(changes: Changes) -> DataFrame``, named by the model's ``scope``.
 It returns the distinct values of one or more gold columns whose rows the silver changes may
 have altered (``sale_date`` here); the runner recomputes the transform for those values only and
 replaces them in gold. To add a mart: declare a ``GoldModel`` whose ``transform`` is
-``"package.module:name"``, write ``name`` (keyword arguments = the declared ``sources``) and
-``name_scope`` in that module. Without a scope function the mart is recomputed in full on every
-run that sees a change (still writing only the rows that differ).
+``"package.module:name"`` and whose ``scope`` is ``"package.module:name_scope"``, write both
+(keyword arguments = the declared ``sources``). Without a scope function the mart is recomputed in
+full on every run that sees a change (still writing only the rows that differ). The same marts
+as SQL models, whose scopes are derived from the query, are in ``domain/models``.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ For each :class:`~medallion.spec.GoldModel` the runner, driven only by the decla
 1. pins every source (silver table) at its latest version, once per run for all models;
 2. compares those versions with the ones the mart last consumed (:mod:`medallion.gold.state`):
    equal everywhere -> nothing is read or written;
-3. reads each changed source's Change Data Feed since the consumed version and calls the mart's
-   scope function (``<transform>_scope``, see :mod:`medallion.gold.marts`) for the gold column
-   values the changes touch;
+3. reads each changed source's Change Data Feed since the consumed version and finds the gold
+   column values the changes touch: derived from the query for a SQL model
+   (:mod:`medallion.gold.sql_scope`, which also falls back to a full recompute when that is
+   cheaper), or by the scope function a Python model declares (``scope``);
 4. recomputes the transform for those values only (a semi-join of its output with the scope,
    which Spark pushes below the aggregates towards the silver scans) and replaces them in gold
    with one MERGE of the difference (:func:`write_difference`): changed rows updated, new
@@ -18,8 +19,9 @@ For each :class:`~medallion.spec.GoldModel` the runner, driven only by the decla
 A full recompute (same MERGE without the scope, or a fresh write when the gold table is missing
 or its columns or partitioning differ from the declaration) happens on the first run, without a
 readable state, when a silver or gold table was recreated, when the change feed of the range is
-no longer available (log cleanup, VACUUM, CDF enabled late), or when the mart has no scope
-function. Either way the result equals a full recompute from the pinned silver versions.
+no longer available (log cleanup, VACUUM, CDF enabled late), when a Python mart declares no
+scope function, or when a SQL model's scope cannot be derived or is not worth it. Either way
+the result equals a full recompute from the pinned silver versions.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion import delta_io
+from medallion.gold import sql_scope, sql_transform
 from medallion.gold.changes import CHANGE_TYPE, COMMIT_VERSION, Changes
 from medallion.gold.scope import Scope
 from medallion.gold.state import GoldState, TableVersion, load_state, save_state, state_path
@@ -45,7 +47,6 @@ from medallion.runner import Progress, first_line, run_tables
 from medallion.spec import Domain, GoldModel, Table
 from medallion.spec.contract import GOLD_PROPERTIES
 
-SCOPE_SUFFIX = "_scope"
 #: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
 DELETE = "_gold_delete"
 
@@ -143,10 +144,13 @@ def refresh(
         if all(state.sources[n].version == s.version for n, s in sources.items()):
             result.messages.append("up to date: no silver change since the last run")
             return
-        if scope_function is None:
-            reason = f"no scope function {model.transform}{SCOPE_SUFFIX}"
+        if scope_function is None and not model.sql:
+            reason = f"no scope function declared for {model.transform} (scope: module:function)"
     scope: Scope | None = None
-    if reason is None and state is not None and scope_function is not None:
+    if reason is None and state is not None and model.sql:
+        # A SQL model's scope is derived from its query (medallion.gold.sql_scope).
+        scope, reason, result.rows_in = sql_scope.derive(spark, model, sources, state, gold_path)
+    elif reason is None and state is not None and scope_function is not None:
         scope, reason, result.rows_in = _scope(spark, model, sources, state, scope_function)
 
     inputs = {name: source.read(spark) for name, source in sources.items()}
@@ -180,22 +184,20 @@ def refresh(
 
 
 def resolve(model: GoldModel) -> tuple[Transform, ScopeFunction | None]:
-    """The transform named by ``model.transform`` and its scope function: ``model.scope``
-    when declared, else ``<name>_scope`` beside the transform, if any."""
-    module_name, function_name = model.transform.split(":", 1)
-    transform = _function(model.transform)
-    if model.scope:
-        return transform, _function(model.scope)
-    module = importlib.import_module(module_name)
-    return transform, getattr(module, f"{function_name}{SCOPE_SUFFIX}", None)
+    """The model's transform and its declared scope function (None: SQL models, whose scope
+    is derived from the query, and Python models that declare none)."""
+    if model.sql:
+        return sql_transform.transform_of(model), None
+    transform = _load(model.transform, "transform")
+    return transform, _load(model.scope, "scope function") if model.scope else None
 
 
-def _function(reference: str) -> Any:
+def _load(reference: str, what: str) -> Callable[..., DataFrame]:
     module_name, function_name = reference.split(":", 1)
     try:
         return getattr(importlib.import_module(module_name), function_name)
     except (ImportError, AttributeError) as error:
-        raise GoldError(f"cannot load {reference!r}: {error}") from error
+        raise GoldError(f"cannot load {what} {reference!r}: {error}") from error
 
 
 def conform(df: DataFrame, model: GoldModel) -> DataFrame:
@@ -203,7 +205,8 @@ def conform(df: DataFrame, model: GoldModel) -> DataFrame:
     declared = model.column_names
     if sorted(df.columns) != sorted(declared):
         raise GoldError(
-            f"transform {model.transform} returned columns {df.columns}, declared {list(declared)}"
+            f"{model.transform or 'the SQL of ' + model.name} returned columns {df.columns}, "
+            f"declared {list(declared)}"
         )
     return df.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in model.columns])
 

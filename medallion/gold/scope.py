@@ -27,6 +27,8 @@ class Scope:
     keys: DataFrame
     size: int
     sample: tuple[tuple[Any, ...], ...]
+    #: Why this scope was chosen over a full recompute (shown after the values).
+    note: str = ""
 
     @classmethod
     def of(cls, keys: DataFrame) -> Scope:
@@ -55,7 +57,8 @@ class Scope:
         """E.g. ``3 sale_date values (2024-01-02, 2024-01-03, 2024-01-09)``."""
         shown = ", ".join(_show(v) for v in self.sample)
         more = ", ..." if self.size > len(self.sample) else ""
-        return f"{self.size} {', '.join(self.columns)} values ({shown}{more})"
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.size} {', '.join(self.columns)} values ({shown}{more}){note}"
 
 
 def _show(value: tuple[Any, ...]) -> str:

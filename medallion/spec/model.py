@@ -125,34 +125,38 @@ class Table:
         return f"{self.name}_quarantine"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GoldModel:
-    """A gold mart: its grain, output columns and what computes it.
+    """A gold mart: its grain, output columns and how it is computed.
 
-    Exactly one of ``sql`` (one Spark SQL SELECT over silver tables) and ``transform`` (a
-    ``"module:function"`` reference, resolved only where Spark runs, so the declaration stays
-    importable without pyspark). ``scope`` optionally names the Python model's scope function
-    (default: ``<transform>_scope`` when it exists).
+    Exactly one of ``sql`` (one Spark SQL SELECT over silver tables by name, see
+    :mod:`medallion.spec.sql_model`; refreshed incrementally with a scope derived from the SQL)
+    and ``transform`` (a ``"module:function"`` reference, resolved only where Spark runs, so the
+    declaration stays importable without pyspark). A Python model may name its scope function
+    (``scope``, ``"module:function"``, see :mod:`medallion.gold.changes`); without one it is
+    recomputed in full whenever a source changes.
     """
 
     name: str
-    transform: str = ""
     sources: tuple[str, ...] = ()
     grain: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()
-    partition_by: tuple[str, ...] = ()
-    description: str = ""
+    transform: str = ""
     sql: str = ""
     scope: str = ""
+    partition_by: tuple[str, ...] = ()
+    description: str = ""
 
     def __post_init__(self) -> None:
         where = f"gold model {self.name!r}"
         if bool(self.sql) == bool(self.transform):
-            raise SpecError(f"{where}: give exactly one of sql and transform")
+            raise SpecError(f"{where}: give exactly one of 'sql' and 'transform'")
         for key in ("transform", "scope"):
             value = getattr(self, key)
             if value and not _REFERENCE_PATTERN.match(value):
                 raise SpecError(f"{where}: {key} must look like 'package.module:function'")
+        if self.scope and self.sql:
+            raise SpecError(f"{where}: a SQL model's scope is derived from its SQL; drop 'scope'")
         names = {c.name for c in self.columns}
         for key in ("grain", "partition_by"):
             unknown = set(getattr(self, key)) - names

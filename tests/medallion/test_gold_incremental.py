@@ -24,7 +24,7 @@ from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
 from medallion.spec import Column, Domain, GoldModel
-from tests.demo import load_demo
+from tests.demo import load_python_marts
 from tests.medallion.gold_support import (
     apply,
     frames,
@@ -37,7 +37,9 @@ from tests.reference import gold_reference as reference
 
 pytestmark = pytest.mark.spark
 
-MODELS = [m.name for m in load_demo().gold_models]
+#: The demo marts as Python transforms with their scope functions.
+MARTS = load_python_marts()
+MODELS = [m.name for m in load_python_marts().gold_models]
 
 
 class Silver:
@@ -50,7 +52,7 @@ class Silver:
         write_silver(spark, lakehouse, self.rows)
 
     def key(self, table: str) -> str:
-        return load_demo().table(table).primary_key[0]
+        return load_python_marts().table(table).primary_key[0]
 
     def get(self, table: str, key: Any) -> dict:
         return next(r for r in self.rows[table] if r[self.key(table)] == key)
@@ -98,9 +100,9 @@ def assert_gold_equals_full_recompute(silver: Silver) -> None:
     spark, lakehouse = silver.spark, silver.lakehouse
     tables = {
         t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
-        for t in load_demo().tables
+        for t in load_python_marts().tables
     }
-    for model in load_demo().gold_models:
+    for model in load_python_marts().gold_models:
         full = conform(getattr(marts, model.name)(**{s: tables[s] for s in model.sources}), model)
         assert read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name)) == rows_of(full)
 
@@ -117,7 +119,7 @@ def completed_sales_with_items(silver: Silver) -> list[dict]:
 def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
-    first = assert_ok(run_gold(spark, lakehouse, load_demo()))
+    first = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
     assert all("full recompute" in m for m in first.values()), first
     assert_gold_equals_reference(silver)
 
@@ -171,7 +173,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
         }
     )
     # one incremental run reads both commits of sales (and the single ones of the others)
-    refreshed = assert_ok(run_gold(spark, lakehouse, load_demo()))
+    refreshed = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
     assert all(m.startswith("incremental") for m in refreshed.values()), refreshed
     assert_gold_equals_reference(silver)
     assert_gold_equals_full_recompute(silver)
@@ -179,7 +181,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
     # 3. nothing new: nothing is read, no gold version, no state written
     versions = {m: gold_version(spark, lakehouse, m) for m in MODELS}
     states = {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS}
-    rerun = assert_ok(run_gold(spark, lakehouse, load_demo()))
+    rerun = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
     assert all("up to date" in m for m in rerun.values()), rerun
     assert {m: gold_version(spark, lakehouse, m) for m in MODELS} == versions
     assert {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS} == states
@@ -219,7 +221,9 @@ def test_sales_daily_scoped_writes_and_recovery(
     path = lakehouse.table_path(Layer.GOLD, "sales_daily")
 
     def refresh() -> str:
-        return assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))["sales_daily"]
+        return assert_ok(run_gold(spark, lakehouse, load_python_marts(), ["sales_daily"]))[
+            "sales_daily"
+        ]
 
     def version() -> int:
         return gold_version(spark, lakehouse, "sales_daily")
@@ -268,7 +272,7 @@ def test_sales_daily_scoped_writes_and_recovery(
     silver.update("sales", 1, sale_ts=datetime(2024, 2, 1, 18))  # 01-30 -> 02-01
     with monkeypatch.context() as patch:
         patch.setattr(gold_runner, "save_state", crash)
-        (result,) = run_gold(spark, lakehouse, load_demo(), ["sales_daily"])
+        (result,) = run_gold(spark, lakehouse, load_python_marts(), ["sales_daily"])
     assert result.status is Status.FAILED and "killed" in result.messages[-1]
     assert version() == before + 1  # gold was written
     silver.update("sales_items", 21, quantity=2)
@@ -300,7 +304,9 @@ def test_missing_silver_fails_that_mart_only(spark: SparkSession, tmp_path: Path
     write_silver(spark, lakehouse, {"employees": random_silver(1)["employees"]})
     results = {
         r.table: r
-        for r in run_gold(spark, lakehouse, load_demo(), ["sales_daily", "avg_salary_by_age"])
+        for r in run_gold(
+            spark, lakehouse, load_python_marts(), ["sales_daily", "avg_salary_by_age"]
+        )
     }
     failed = results["sales_daily"]
     assert failed.status is Status.FAILED
@@ -331,11 +337,12 @@ def test_a_declared_mart_with_its_scope_function_is_incremental(
 ) -> None:
     here = __name__
     domain = Domain(
-        tables=load_demo().tables,
+        tables=load_python_marts().tables,
         gold_models=(
             GoldModel(
                 name="units_by_product",
                 transform=f"{here}:units_by_product",
+                scope=f"{here}:units_by_product_scope",
                 sources=("sales_items",),
                 grain=("product_id",),
                 columns=(Column("product_id", "bigint"), Column("units", "bigint")),
@@ -391,7 +398,7 @@ def test_scope_of_a_product_moving_category_is_every_date_it_sold(spark: SparkSe
     changes = Changes(
         changed={**empty, "products": feed},
         current=silver,
-        keys={t.name: t.primary_key for t in load_demo().tables},
+        keys={t.name: t.primary_key for t in load_python_marts().tables},
     )
     scope = sorted(r.sale_date for r in marts.sales_daily_scope(changes).collect())
     assert scope == [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1)]

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from medallion.gold import conform, marts
-from tests.demo import load_demo
+from tests.demo import load_python_marts
 from tests.medallion.gold_support import frame, frames, random_silver, rows_of
 from tests.reference import gold_reference as reference
 
@@ -20,7 +20,7 @@ JAN1, JAN2, FEB1 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 2, 1)
 
 def compute(spark: SparkSession, name: str, silver: dict[str, list[dict]]) -> list[tuple]:
     """The mart's rows from in-memory silver tables, checked against the declared schema."""
-    model = load_demo().gold_model(name)
+    model = load_python_marts().gold_model(name)
     result = getattr(marts, name)(**{s: frame(spark, s, silver.get(s, [])) for s in model.sources})
     declared = [(c.name, c.type) for c in model.columns]
     assert [(f.name, f.dataType.simpleString()) for f in result.schema] == declared
@@ -202,7 +202,7 @@ def test_avg_salary_by_age(spark: SparkSession) -> None:
 def test_marts_equal_the_plain_python_reference(spark: SparkSession, seed: int) -> None:
     silver = random_silver(seed)
     inputs = frames(spark, silver)
-    for model in load_demo().gold_models:
+    for model in load_python_marts().gold_models:
         transform = getattr(marts, model.name)
         result = conform(transform(**{s: inputs[s] for s in model.sources}), model)
         expected = reference.mart(model.name, silver)

@@ -1,0 +1,159 @@
+"""SQL gold models on Spark: equal to the Python marts and the reference, refreshed incrementally
+with a scope derived from the query, and recomputed in full (with the reason) when needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from medallion.gold import conform, marts, run_gold, run_model, sql_scope
+from medallion.gold.sql_transform import run_sql
+from medallion.layout import Lakehouse, Layer
+from medallion.spec import Domain, GoldModel
+from medallion.spec.sql_model import load_sql_model, parse_sql_model
+from tests.demo import load_python_marts
+from tests.medallion.gold_support import frame, frames, random_silver, read_rows, rows_of
+from tests.medallion.test_gold_incremental import Silver, assert_ok, completed_sales_with_items
+from tests.medallion.test_sql_model import TYPED_COLUMNS, TYPED_QUERY
+from tests.pipeline import PipelineRun
+from tests.reference import gold_reference as reference
+
+#: The demo's tables, with its marts as the Python transforms (the SQL models' reference).
+DOMAIN = load_python_marts()
+
+pytestmark = pytest.mark.spark
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "examples" / "sql-models"
+SQL_MODELS = tuple(load_sql_model(p, DOMAIN.tables) for p in sorted(MODELS_DIR.glob("*.sql")))
+SQL_DOMAIN = Domain(tables=DOMAIN.tables, gold_models=SQL_MODELS)
+
+
+def sql_model(name: str, sql: str, metadata: str) -> GoldModel:
+    return parse_sql_model(name, f"/*\n{metadata}\n*/\n{sql}", DOMAIN.tables)
+
+
+def test_inferred_types_are_the_types_spark_gives(spark: SparkSession) -> None:
+    tables = {name: frame(spark, name, []) for name in ("sales", "sales_items")}
+    model = sql_model("typed", TYPED_QUERY, "grain: [sale_id]")
+    result = run_model(model, domain=DOMAIN, **tables)  # conformed: declared types
+    raw = run_sql(model, tables)  # not conformed: Spark's own types
+    assert {f.name: f.dataType.simpleString() for f in raw.schema} == TYPED_COLUMNS
+    assert [f.name for f in result.schema] == list(TYPED_COLUMNS)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_sql_models_equal_the_plain_python_reference(spark: SparkSession, seed: int) -> None:
+    silver = random_silver(seed)
+    inputs = frames(spark, silver)
+    for model in SQL_MODELS:
+        result = run_model(model, **{s: inputs[s] for s in model.sources})
+        declared = [(c.name, c.type) for c in model.columns]
+        assert [(f.name, f.dataType.simpleString()) for f in result.schema] == declared
+        expected = reference.mart(model.name, silver)
+        assert expected, model.name
+        assert rows_of(result) == expected, model.name
+
+
+def test_sql_models_equal_the_python_marts_on_pipeline_data(
+    spark: SparkSession, pipeline_run: PipelineRun
+) -> None:
+    lakehouse = pipeline_run.lakehouse
+    silver = {
+        t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
+        for t in DOMAIN.tables
+    }
+    for model in SQL_MODELS:
+        python = DOMAIN.gold_model(model.name)
+        inputs = {s: silver[s] for s in model.sources}
+        expected = rows_of(conform(getattr(marts, model.name)(**inputs), python))
+        assert expected, model.name
+        # by name: the notebook way, with the model from the domain given
+        assert rows_of(run_model(model.name, domain=SQL_DOMAIN, **inputs)) == expected, model.name
+
+
+def test_sql_models_refresh_incrementally(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # tiny data
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, random_silver(5))
+    first = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
+    assert all(m.startswith("full recompute: no gold table") for m in first.values()), first
+
+    # facts and dimensions move at once: a product's category, a person's region, an address's
+    # client and primary flag, an employee's age; a sale cancelled, one moved, an item deleted
+    cancelled, moved = completed_sales_with_items(silver)[:2]
+    product = silver.rows["products"][0]
+    sold = {i["product_id"] for i in silver.rows["sales_items"]}
+    assert {2, 6} <= sold and product["product_id"] not in (2, 6)
+    silver.commit(
+        {
+            # product 6 appears (its items leave the NULL category), product 2 goes
+            "products": (
+                [{**product, "category": "toys"}, {**product, "product_id": 6}],
+                [2],
+            ),
+            "sales_people": ([{**silver.get("sales_people", 1), "region": "east"}], []),
+            "client_addresses": (
+                [{**silver.get("client_addresses", 1), "client_id": 3, "is_primary": True}],
+                [],
+            ),
+            "employees": ([{**silver.rows["employees"][0], "age": 77}], []),
+            "sales": (
+                [
+                    {**cancelled, "status": "cancelled"},
+                    {**moved, "sale_ts": moved["sale_ts"].replace(day=3, month=3)},
+                ],
+                [],
+            ),
+            "sales_items": ([], [silver.rows["sales_items"][0]["sale_item_id"]]),
+        }
+    )
+    refreshed = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
+    assert all(m.startswith("incremental: ") for m in refreshed.values()), refreshed
+    for model in SQL_MODELS:
+        gold = read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name))
+        assert gold == reference.mart(model.name, silver.rows), model.name
+
+    # a change to a column no model reads: every scope is empty, nothing is written
+    silver.update("sales", cancelled["sale_id"], total_amount=cancelled["total_amount"])
+    silver.update("clients", 1, email="changed@x.io")
+    quiet = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
+    touched = {"sales_daily", "sales_person_monthly", "customer_value"}
+    assert all("touch no gold row" in quiet[m] for m in touched), quiet
+
+
+def test_full_recompute_when_the_scope_is_not_worth_it_or_not_provable(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    unprovable = sql_model(
+        "top_sales",
+        "SELECT s.sale_id, RANK() OVER (ORDER BY s.total_amount DESC) AS place FROM sales s",
+        "grain: [sale_id]\ncolumns:\n  place: {type: int}",
+    )
+    daily = next(m for m in SQL_MODELS if m.name == "sales_daily")
+    domain = Domain(tables=DOMAIN.tables, gold_models=(daily, unprovable))
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, random_silver(6))
+    assert_ok(run_gold(spark, lakehouse, domain))
+
+    # one sale changes: a few dates of many; the window over all sales cannot be scoped
+    sale = completed_sales_with_items(silver)[0]
+    silver.update("sales", sale["sale_id"], status="pending", total_amount=sale["total_amount"])
+    messages = assert_ok(run_gold(spark, lakehouse, domain))
+    assert messages["sales_daily"].startswith("incremental: "), messages
+    assert "of the mart's" in messages["sales_daily"]
+    assert messages["top_sales"].startswith(
+        "full recompute: the scope of this query cannot be derived: a window without PARTITION BY"
+    ), messages
+
+    # every sale cancelled: the scope is the whole mart, recomputing everything is cheaper
+    silver.change("sales", [{**s, "status": "cancelled"} for s in silver.rows["sales"]])
+    messages = assert_ok(run_gold(spark, lakehouse, domain))
+    assert "full recompute: the changes touch" in messages["sales_daily"], messages
+    assert "beyond which recomputing everything is cheaper" in messages["sales_daily"]
+    for model in (daily,):
+        gold = read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name))
+        assert gold == reference.mart(model.name, silver.rows)
