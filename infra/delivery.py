@@ -45,9 +45,11 @@ DEFAULT_PATHS: tuple[str, ...] = (
     "pyproject.toml",
     "infra/**",
     "medallion/**",
+    "domain/**",
 )
 """Files whose change deploys the stack (`{stack}` becomes the stack name): the program, its
-settings, and the package the program builds into the Glue jobs' wheel."""
+settings, the package the program builds into the Glue jobs' wheel, and the domain folder
+(`medallion:domain`'s default) whose declarations the jobs load."""
 DEFAULT_PRE_RUN_COMMANDS: tuple[str, ...] = (
     "command -v make >/dev/null || (apt-get update -qq && apt-get install -y -qq make)",
     "make install",

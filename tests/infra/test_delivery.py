@@ -158,7 +158,14 @@ def test_deployment_settings_deploy_the_stack_from_its_branch(stack: str, branch
     assert f"Pulumi.{stack}.yaml" in vcs["paths"]
     other = "prod" if stack == "dev" else "dev"
     assert f"Pulumi.{other}.yaml" not in vcs["paths"], "the other stack's settings deploy this one"
-    for path in ("infra/**", "medallion/**", "__main__.py", "Pulumi.yaml", "pyproject.toml"):
+    for path in (
+        "infra/**",
+        "medallion/**",
+        "domain/**",
+        "__main__.py",
+        "Pulumi.yaml",
+        "pyproject.toml",
+    ):
         assert path in vcs["paths"]
     operation = settings["operationContext"]
     assert operation["preRunCommands"][-1] == "make install"
@@ -175,7 +182,9 @@ def test_deploy_paths_match_the_files_that_change_the_stack() -> None:
     paths = delivery_args("dev", "dev").deploy_paths
     changed = {
         "infra/lakehouse.py": True,
-        "medallion/silver/apply.py": True,
+        "medallion/silver/runner.py": True,
+        "domain/tables/clients.yaml": True,
+        "domain/models/sales_daily.yaml": True,
         "Pulumi.dev.yaml": True,
         "Pulumi.prod.yaml": False,
         "README.md": False,
