@@ -1,9 +1,9 @@
 """Bronze: every new landing file of every table appended exactly once to its Delta table.
 
-Exactly-once comes from the bronze table itself: each row carries ``_file_key`` (its file's path
-below the table's landing folder), a run appends only files whose key bronze does not hold yet,
-and each table's new files go in one Delta commit. A crash before that commit leaves nothing
-behind; a rerun after it finds the keys and skips the files.
+Exactly-once comes from the table's file ledger (:mod:`medallion.ingest_manifest`): a run
+appends only files whose identity (key, size, content digest) the ledger lacks, and each table's
+new files go in one Delta commit, an idempotent write that a concurrent run cannot repeat. A
+crash before that commit leaves nothing behind; one after it is repaired from the commit itself.
 
 Values are kept as received, as strings (CSV and parquet alike, and whatever types DMS chose for
 a file), so a new upstream column or a changed column type never breaks ingestion; silver casts.
@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
@@ -26,11 +26,11 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.utils import AnalysisException
 from pyspark.sql.window import Window
 
-from medallion import storage
+from medallion import delta_io, storage
 from medallion.concurrency import map_tables
+from medallion.ingest_manifest import Ledger
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
 from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, DMS_COLUMNS, OP_COLUMN, Domain
@@ -173,19 +173,20 @@ def _plain_path(uri: str) -> str:
     return uri.split("://", 1)[1] if "://" in uri else uri
 
 
-def ingested_keys(spark: SparkSession, path: str) -> set[str]:
-    """The ``_file_key`` of every file already in a bronze table (empty if none yet)."""
-    try:
-        rows = spark.read.format("delta").load(path).select("_file_key").distinct().collect()
-    except AnalysisException:
-        return set()
-    return {row[0] for row in rows}
+def _append(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    partition_by: Sequence[str],
+    options: Mapping[str, str] | None = None,
+) -> int:
+    """Append ``df`` to the bronze table at ``path`` in one commit; return rows written.
 
-
-def _append(spark: SparkSession, df: DataFrame, path: str, partition_by: Sequence[str]) -> int:
-    """Append ``df`` to the bronze table at ``path`` in one commit; return rows written."""
+    ``options`` are extra writer options (the ledger's idempotent write and file list).
+    """
     exists = DeltaTable.isDeltaTable(spark, path)
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
+    writer = writer.options(**(options or {}))
     if not exists:
         for key, value in BRONZE_PROPERTIES.items():
             writer = writer.option(key, value)
@@ -215,8 +216,13 @@ def ingest_table(
     started = time.monotonic()
     result = TableResult(layer=Layer.BRONZE, table=table.name)
     target = lakehouse.table_path(Layer.BRONZE, table.name)
-    done = ingested_keys(spark, target)
-    pending = [f for f in storage.list_files(lakehouse.landing_dir(table)) if f.key not in done]
+    # --- exactly-once hook 1/2 (medallion.ingest_manifest): the ledger plans the new files
+    ledger = Ledger(spark, lakehouse, table)
+    plan = ledger.plan(storage.list_files(lakehouse.landing_dir(table)))
+    pending = plan.pending
+    if plan.redelivered:
+        result.messages.append(f"{len(plan.redelivered)} re-delivered unchanged file(s) skipped")
+    # --- end of hook 1/2
 
     good: list[LandingFile] = []
     for file in pending:
@@ -236,7 +242,23 @@ def ingest_table(
     ]
     if frames:
         batch = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
-        result.rows_out = _append(spark, batch, target, ())
+        # --- exactly-once hook 2/2: commit as the plan's idempotent write, then record it
+        try:
+            _append(spark, batch, target, (), plan.write_options(batch_id, [f.key for f in good]))
+        except Exception as error:
+            if not delta_io.is_concurrent_commit(error):
+                raise
+        added = ledger.record(plan, batch_id)
+        if added is None:
+            result.warn(
+                f"another bronze run committed version {plan.txn_version} of {target} first; "
+                "this run added nothing (a rerun ingests any file that run did not)"
+            )
+            result.rows_out = result.rows_in = 0
+            result.seconds = time.monotonic() - started
+            return result
+        result.rows_out = added
+        # --- end of hook 2/2
         result.files = len(good)
         undeclared = sorted(
             set(batch.columns)

@@ -300,3 +300,148 @@ def commit_metrics(spark: SparkSession, path: str, after: int) -> dict[str, int]
     if row is None or row["version"] <= after:
         return {}
     return {key: int(value) for key, value in (row["operationMetrics"] or {}).items()}
+
+
+# --- Exactly-once commits under concurrent runs ------------------------------------------------
+
+#: Delta's errors for a commit that lost to a concurrent one (Delta's own exception names).
+_CONCURRENT_MARKERS = (
+    "ConcurrentTransactionException",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentWriteException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "DELTA_CONCURRENT_",
+)
+
+
+def is_concurrent_commit(error: BaseException) -> bool:
+    """True when a Delta commit failed because a concurrent run committed first."""
+    from delta.exceptions import DeltaConcurrentModificationException
+
+    if isinstance(error, DeltaConcurrentModificationException):
+        return True
+    text = f"{type(error).__name__}: {error}"
+    return any(marker in text for marker in _CONCURRENT_MARKERS)
+
+
+@dataclass(frozen=True)
+class LoggedCommit:
+    """One commit of a Delta log as its commit file records it (no data file is read)."""
+
+    version: int
+    #: the idempotent-write version recorded for the app id asked about, if any
+    txn_version: int | None
+    #: ``userMetadata`` of the commit (see :func:`append_once`)
+    user_metadata: str | None
+    #: True when the commit added data (an append or a rewrite that changes data)
+    adds_data: bool
+    #: ``operationMetrics`` of the commit
+    metrics: dict[str, int]
+
+
+def logged_commits(
+    spark: SparkSession, path: str, app_id: str, after: int, until: int
+) -> list[LoggedCommit]:
+    """The commits ``after + 1 .. until`` of the table at ``path``, read from its log files only.
+
+    Commit files already removed by log cleanup are missing from the list: callers compare the
+    first version returned with ``after + 1``.
+    """
+    if until <= after:
+        return []
+    found: list[LoggedCommit] = []
+    commits = _log(spark, path).getChanges(after + 1, False)
+    while commits.hasNext():
+        entry = commits.next()
+        version = int(entry._1())
+        if version > until:
+            break
+        txn: int | None = None
+        metadata: str | None = None
+        adds = False
+        metrics: dict[str, int] = {}
+        actions = entry._2().iterator()
+        while actions.hasNext():
+            action = actions.next()
+            kind = action.getClass().getSimpleName()
+            if kind == "SetTransaction" and action.appId() == app_id:
+                txn = int(action.version())
+            elif kind == "CommitInfo":
+                user = action.userMetadata()
+                metadata = str(user.get()) if user.isDefined() else None
+                operation = action.operationMetrics()
+                if operation.isDefined():
+                    pairs = operation.get().iterator()
+                    while pairs.hasNext():
+                        pair = pairs.next()
+                        value = str(pair._2())
+                        if value.isdigit():
+                            metrics[str(pair._1())] = int(value)
+            elif kind == "AddFile" and bool(action.dataChange()):
+                adds = True
+        found.append(LoggedCommit(version, txn, metadata, adds, metrics))
+    return found
+
+
+def latest_version(spark: SparkSession, path: str) -> int:
+    """The latest version of the table at ``path`` (-1 when there is none); reads the log only."""
+    if not is_delta(spark, path):
+        return -1
+    return int(_snapshot(spark, path).version())
+
+
+def append_once(
+    df: DataFrame,
+    path: str,
+    *,
+    txn: tuple[str, int],
+    user_metadata: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    merge_schema: bool = False,
+) -> None:
+    """Append ``df`` as the idempotent write ``txn`` (app id, version), creating the table.
+
+    Delta 3.3.2 reads the app id's recorded version inside the write's transaction: a version
+    not above it makes the write a no-op, and a concurrent commit that records the same app id
+    first makes this one fail with ``ConcurrentTransactionException``. So of two runs that
+    read the same recorded version and write the next one, exactly one adds rows.
+    ``user_metadata`` is kept in the commit's ``commitInfo`` (readable by
+    :func:`logged_commits` without reading data).
+    """
+    writer = (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", txn[0])
+        .option("txnVersion", str(txn[1]))
+    )
+    if user_metadata is not None:
+        writer = writer.option("userMetadata", user_metadata)
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
+    writer.save(path)
+
+
+def insert_new(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    *,
+    txn: tuple[str, int],
+) -> None:
+    """Insert the rows of ``df`` whose ``keys`` the table lacks, as the idempotent write ``txn``.
+
+    Unlike :func:`append_new`, the check and the insert are one transaction (an insert-only
+    MERGE): a concurrent writer that adds rows first makes this commit fail instead of adding
+    the same rows twice. Creates the table (empty, with ``df``'s schema) when missing.
+    """
+    if not is_delta(spark, path):
+        nullable = T.StructType([T.StructField(f.name, f.dataType) for f in df.schema])
+        ensure_table(spark, path, nullable)
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    merge(spark, df, path, on, "WHEN NOT MATCHED THEN INSERT *", txn=txn)
