@@ -24,15 +24,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from medallion import delta_io
+from medallion import delta_io, exactly_once
 from medallion.concurrency import map_tables, parallelism
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
+from medallion.silver import snapshots
 from medallion.silver.quality import CORRUPT_RECORD, Check, any_of, checks
 from medallion.silver.transforms import (
     QUARANTINED,
@@ -58,8 +60,8 @@ MAX_BAD_RATIO = 0.05
 #: Folder below the silver root for state that consumers never read.
 STATE_DIR = "_state"
 SILVER_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
-#: Identity of a bronze row, hence of a quarantined one.
-ROW_IDENTITY = ("_file_key", "_row")
+#: Identity of a bronze row, hence of a quarantined one (a reload repeats file key and row).
+ROW_IDENTITY = ("_file_key", "_row", "_batch_id")
 
 
 @dataclass(frozen=True)
@@ -170,15 +172,25 @@ def _newer(table: Table) -> str:
 
 
 def write_quarantine(
-    spark: SparkSession, batch: DataFrame, table: Table, path: str, *, rows: int
+    spark: SparkSession,
+    batch: DataFrame,
+    table: Table,
+    path: str,
+    *,
+    rows: int,
+    txn: tuple[str, int] | None = None,
 ) -> None:
     """Append the batch's ``rows`` quarantined rows that the quarantine does not hold yet.
 
+    With ``txn`` (app id, bronze version) the check and the insert are one idempotent commit,
+    so two runs applying the same bronze versions at once never quarantine a row twice.
     With none, the quarantine is still created (empty) if missing, so that readers and the
     catalog find a table from the first applied batch on.
     """
     quarantine = quarantine_rows(batch, table)
-    if rows:
+    if rows and txn is not None:
+        delta_io.insert_new(spark, quarantine, path, ROW_IDENTITY, txn=txn)
+    elif rows:
         delta_io.append_new(spark, quarantine, path, ROW_IDENTITY)
     elif not delta_io.is_delta(spark, path):
         nullable = T.StructType([T.StructField(f.name, f.dataType) for f in quarantine.schema])
@@ -220,12 +232,15 @@ def merge_silver(
     *,
     app_id: str,
     bronze_version: int,
+    snapshot_at: datetime | None = None,
 ) -> int:
     """Apply the changes to silver, recording ``bronze_version`` in the same commit.
 
     Silver not written yet takes an append of the live changes (creating the table); otherwise
     a MERGE deletes, updates and inserts, each only with a change newer than the row it
-    replaces. Returns the number of rows inserted, updated or deleted.
+    replaces. A batch holding a snapshot taken at ``snapshot_at`` also replaces older live
+    rows with its rows and deletes older live keys it lacks (:mod:`medallion.silver.snapshots`).
+    Returns the number of rows inserted, updated or deleted.
     """
     if not delta_io.is_delta(spark, path) or delta_io.file_count(spark, path) == 0:
         delta_io.append(
@@ -239,8 +254,9 @@ def merge_silver(
     newer = _newer(table)
     clauses = (
         f"WHEN MATCHED AND s._op = 'D' AND {newer} THEN DELETE "
-        f"WHEN MATCHED AND s._op <> 'D' AND {newer} THEN UPDATE SET * "
+        f"WHEN MATCHED AND s._op <> 'D' AND {snapshots.replaces(newer)} THEN UPDATE SET * "
         "WHEN NOT MATCHED AND s._op <> 'D' THEN INSERT *"
+        f"{snapshots.delete_absent(snapshot_at)}"
     )
     # The changes come from the cached batch and a tombstone snapshot: deterministic, so
     # Delta need not copy them before its two passes.
@@ -303,7 +319,14 @@ def apply_table(
             return result
         for rule, rows in stats.warned.items():
             result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
-        write_quarantine(spark, batch, table, paths.quarantine, rows=stats.quarantined)
+        write_quarantine(
+            spark,
+            batch,
+            table,
+            paths.quarantine,
+            rows=stats.quarantined,
+            txn=(f"{app_id}.quarantine", bronze.version),  # exactly-once hook (concurrent runs)
+        )
         if stats.quarantined:
             result.quarantined = stats.quarantined
             detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
@@ -315,9 +338,27 @@ def apply_table(
             if delta_io.is_delta(spark, paths.tombstones)
             else None
         )
-        changes = changes_to_apply(batch, tombstones, table)
+        # --- snapshot hook (medallion.silver.snapshots): a full load supersedes older changes
+        snapshot_at = snapshots.snapshot_time(batch)
+        state = snapshots.state_path(lakehouse, table)
+        superseded = max(
+            [t for t in (snapshots.latest_snapshot(spark, state), snapshot_at) if t is not None],
+            default=None,
+        )
+        if snapshot_at is not None:
+            snapshots.record_snapshot(spark, state, snapshot_at, bronze.version)
+        if tombstones is not None:
+            tombstones = snapshots.since(tombstones, superseded)
+        changes = changes_to_apply(snapshots.since(batch, superseded), tombstones, table)
+        # --- end of snapshot hook (and snapshot_at= below)
         result.rows_out = merge_silver(
-            spark, changes, table, paths.silver, app_id=app_id, bronze_version=bronze.version
+            spark,
+            changes,
+            table,
+            paths.silver,
+            app_id=app_id,
+            bronze_version=bronze.version,
+            snapshot_at=snapshot_at,
         )
     finally:
         batch.unpersist()
@@ -380,6 +421,8 @@ def run_silver(
         try:
             return apply_table(session, lakehouse, table, max_bad_ratio=max_bad_ratio)
         except Exception as error:  # one table's failure is reported, the others still run
+            if delta_io.is_concurrent_commit(error):  # exactly-once hook: lost a race
+                return exactly_once.lost_race(Layer.SILVER, table.name, error)
             log.exception("silver.%s failed", table.name)
             failed = TableResult(layer=Layer.SILVER, table=table.name, status=Status.FAILED)
             failed.messages.append(f"{type(error).__name__}: {error}")
