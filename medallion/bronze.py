@@ -251,8 +251,9 @@ def ingest_table(
         added = ledger.record(plan, batch_id)
         if added is None:
             result.warn(
-                f"another bronze run committed version {plan.txn_version} of {target} first; "
-                "this run added nothing (a rerun ingests any file that run did not)"
+                f"a concurrent bronze run committed to {table.name} first (idempotent write "
+                f"{plan.app_id} v{plan.txn_version}); added nothing, a rerun ingests any file "
+                "it did not"
             )
             result.rows_out = result.rows_in = 0
             result.seconds = time.monotonic() - started

@@ -18,12 +18,8 @@ log = logging.getLogger(__name__)
 
 def lost_race(layer: str, table: str, error: BaseException) -> TableResult:
     """The result of a table whose run lost a commit race: a warning, nothing added."""
-    cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
     name = type(error).__name__
-    log.warning("%s.%s: a concurrent run committed first (%s)", layer, table, name)
+    log.warning("%s.%s: a concurrent run committed first: %s", layer, table, error)
     result = TableResult(layer=layer, table=table)
-    result.warn(
-        f"a concurrent {layer} run committed to {table} first ({name}: {cause}); "
-        "this run added nothing"
-    )
+    result.warn(f"a concurrent {layer} run committed to {table} first ({name}); added nothing")
     return result

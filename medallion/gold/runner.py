@@ -36,7 +36,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from medallion import delta_io
+from medallion import delta_io, exactly_once
 from medallion.concurrency import map_tables
 from medallion.gold.changes import CHANGE_TYPE, COMMIT_VERSION, Changes
 from medallion.gold.scope import Scope
@@ -118,7 +118,10 @@ def run_gold(
         try:
             refresh(spark, lakehouse, domain, domain.gold_model(name), result, pins)
         except Exception as error:
-            result.fail(f"gold model {name!r}: {_summary(error)}")
+            if delta_io.is_concurrent_commit(error):  # exactly-once hook: lost a commit race
+                result = exactly_once.lost_race(Layer.GOLD.value, name, error)
+            else:
+                result.fail(f"gold model {name!r}: {_summary(error)}")
         result.seconds = time.monotonic() - started
         return result
 
