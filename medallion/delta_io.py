@@ -211,6 +211,7 @@ def append(
     path: str,
     *,
     txn: tuple[str, int] | None = None,
+    user_metadata: str | None = None,
     partition_by: Sequence[str] = (),
     properties: Mapping[str, str] | None = None,
     merge_schema: bool = False,
@@ -218,12 +219,19 @@ def append(
     """Append ``df`` to the Delta table at ``path`` in one commit (creating the table).
 
     ``txn`` (app id, version) makes the write idempotent: Delta skips it when the version is
-    not above the one recorded for the app id, and records it otherwise. ``partition_by`` and
-    ``properties`` apply when the append creates the table.
+    not above the one recorded for the app id, and records it otherwise. Delta 3.3.2 reads the
+    app id's recorded version inside the write's transaction, so a concurrent commit that
+    records the same app id first makes this one fail with ``ConcurrentTransactionException``:
+    of two runs that read the same recorded version and write the next one, exactly one adds
+    rows. ``user_metadata`` is kept in the commit's ``commitInfo`` (readable by
+    :func:`logged_commits` without reading data). ``partition_by`` and ``properties`` apply
+    when the append creates the table.
     """
     writer = df.write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
+    if user_metadata is not None:
+        writer = writer.option("userMetadata", user_metadata)
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     for key, value in (properties or {}).items():
@@ -307,13 +315,23 @@ def append_counted(
     path: str,
     *,
     properties: Mapping[str, str] | None = None,
+    txn: tuple[str, int] | None = None,
+    user_metadata: str | None = None,
 ) -> int:
     """Append ``df`` in one commit, adding its new columns; return the rows written.
 
-    ``properties`` apply when the append creates the table.
+    ``properties`` apply when the append creates the table; ``txn`` and ``user_metadata`` are
+    as for :func:`append` (an idempotent write and the commit's own note).
     """
     before = table_state(spark, path).version if is_delta(spark, path) else -1
-    append(df, path, properties=None if before >= 0 else properties, merge_schema=True)
+    append(
+        df,
+        path,
+        txn=txn,
+        user_metadata=user_metadata,
+        properties=None if before >= 0 else properties,
+        merge_schema=True,
+    )
     return commit_metrics(spark, path, before).get("numOutputRows", 0)
 
 
@@ -512,3 +530,115 @@ def vacuum_settings(spark: SparkSession, force: bool) -> dict[str, str]:
     if spark.conf.get(LISTING_PARALLELISM, None) is None:
         settings[LISTING_PARALLELISM] = str(spark.sparkContext.defaultParallelism)
     return settings
+
+
+# --- Exactly-once commits under concurrent runs ------------------------------------------------
+
+#: Delta's errors for a commit that lost to a concurrent one (Delta's own exception names).
+_CONCURRENT_MARKERS = (
+    "ConcurrentTransactionException",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentWriteException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "DELTA_CONCURRENT_",
+)
+
+
+def is_concurrent_commit(error: BaseException) -> bool:
+    """True when a Delta commit failed because a concurrent run committed first."""
+    from delta.exceptions import DeltaConcurrentModificationException
+
+    if isinstance(error, DeltaConcurrentModificationException):
+        return True
+    text = f"{type(error).__name__}: {error}"
+    return any(marker in text for marker in _CONCURRENT_MARKERS)
+
+
+@dataclass(frozen=True)
+class LoggedCommit:
+    """One commit of a Delta log as its commit file records it (no data file is read)."""
+
+    version: int
+    #: the idempotent-write version recorded for the app id asked about, if any
+    txn_version: int | None
+    #: ``userMetadata`` of the commit (see :func:`append`)
+    user_metadata: str | None
+    #: True when the commit added data (an append or a rewrite that changes data)
+    adds_data: bool
+    #: ``operationMetrics`` of the commit
+    metrics: dict[str, int]
+
+
+def logged_commits(
+    spark: SparkSession, path: str, app_id: str, after: int, until: int
+) -> list[LoggedCommit]:
+    """The commits ``after + 1 .. until`` of the table at ``path``, read from its log files only.
+
+    Commit files already removed by log cleanup are missing from the list: callers compare the
+    first version returned with ``after + 1``.
+    """
+    if until <= after:
+        return []
+    found: list[LoggedCommit] = []
+    commits = _log(spark, path).getChanges(after + 1, False)
+    while commits.hasNext():
+        entry = commits.next()
+        version = int(entry._1())
+        if version > until:
+            break
+        txn: int | None = None
+        metadata: str | None = None
+        adds = False
+        metrics: dict[str, int] = {}
+        actions = entry._2().iterator()
+        while actions.hasNext():
+            action = actions.next()
+            kind = action.getClass().getSimpleName()
+            if kind == "SetTransaction" and action.appId() == app_id:
+                txn = int(action.version())
+            elif kind == "CommitInfo":
+                user = action.userMetadata()
+                metadata = str(user.get()) if user.isDefined() else None
+                operation = action.operationMetrics()
+                if operation.isDefined():
+                    pairs = operation.get().iterator()
+                    while pairs.hasNext():
+                        pair = pairs.next()
+                        value = str(pair._2())
+                        if value.isdigit():
+                            metrics[str(pair._1())] = int(value)
+            elif kind == "AddFile" and bool(action.dataChange()):
+                adds = True
+        found.append(LoggedCommit(version, txn, metadata, adds, metrics))
+    return found
+
+
+def latest_version(spark: SparkSession, path: str) -> int:
+    """The latest version of the table at ``path`` (-1 when there is none); reads the log only."""
+    if not is_delta(spark, path):
+        return -1
+    return int(_snapshot(spark, path).version())
+
+
+def insert_new(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    *,
+    txn: tuple[str, int],
+) -> None:
+    """Insert the rows of ``df`` whose ``keys`` the table lacks, as the idempotent write ``txn``.
+
+    Unlike :func:`append_new`, the check and the insert are one transaction (an insert-only
+    MERGE): a concurrent writer that adds rows first makes this commit fail instead of adding
+    the same rows twice. Creates the table (empty, with ``df``'s schema) when missing.
+    """
+    if not is_delta(spark, path):
+        nullable = T.StructType([T.StructField(f.name, f.dataType) for f in df.schema])
+        ensure_table(spark, path, nullable)
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    merge_sql(spark, df, path, on, "WHEN NOT MATCHED THEN INSERT *", txn=txn)

@@ -7,7 +7,9 @@ overlaps those waits. ``$MEDALLION_PARALLELISM`` (default 4) sets how many; 1 ru
 
 A layer package (``medallion.bronze``, ``.silver``, ``.gold``) gives :func:`run_tables` its
 per-table function (one table in, one :class:`~medallion.results.TableResult` out);
-:func:`run_tables` adds the progress line, the timing and the FAILED result of an exception.
+:func:`run_tables` adds the progress line, the timing and the FAILED result of an exception,
+or, when the exception is a Delta commit lost to a concurrent run of the same layer, the
+warning of :func:`medallion.exactly_once.lost_race` (that run added nothing).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
+from medallion import exactly_once
 from medallion.results import Status, TableResult
 from medallion.spec.contract import Layer
 
@@ -91,6 +94,12 @@ def run_tables(
         try:
             result = work(spark.newSession() if own_session else spark, item)
         except Exception as error:  # one table's failure is reported, the others still run
+            from medallion import delta_io  # Spark is running: a table's work raised
+
+            if delta_io.is_concurrent_commit(error):  # the winner wrote the data, once
+                result = exactly_once.lost_race(layer.value, table, error)
+                result.seconds = time.monotonic() - started
+                return result
             log.exception("%s.%s failed", layer.value, table)
             result = TableResult(layer=layer.value, table=table, status=Status.FAILED)
             result.messages.append(

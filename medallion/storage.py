@@ -5,6 +5,7 @@ Spark reads and writes the tables; this module only lists, checks and moves land
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -27,11 +28,13 @@ ZIP_SUFFIX = ".zip"
 
 @dataclass(frozen=True)
 class FileEntry:
-    """A landing file: its URI, its path relative to the folder listed, and its size."""
+    """A landing file: its URI, its path relative to the folder listed, its size and its
+    modification time (nanoseconds since the epoch; None when the store gives none)."""
 
     uri: str
     key: str
     size: int
+    modified_ns: int | None = None
 
 
 def s3_endpoint() -> str | None:
@@ -77,7 +80,8 @@ def list_files(folder_uri: str) -> list[FileEntry]:
         key = item.path[len(root.rstrip("/")) + 1 :]
         if any(part.startswith(("_", ".")) for part in key.split("/")):
             continue
-        entries.append(FileEntry(_uri_of(folder_uri, root, item.path), key, item.size or 0))
+        uri = _uri_of(folder_uri, root, item.path)
+        entries.append(FileEntry(uri, key, item.size or 0, item.mtime_ns))
     return sorted(entries, key=lambda e: e.key)
 
 
@@ -86,6 +90,16 @@ def read_head(uri: str, size: int = 65536) -> bytes:
     fs, path = filesystem(uri)
     with fs.open_input_stream(path) as stream:
         return bytes(stream.read(size))
+
+
+def digest(uri: str, chunk: int = 1 << 20) -> str:
+    """``sha256:<hex>`` of a file's bytes, read in chunks."""
+    fs, path = filesystem(uri)
+    hasher = hashlib.sha256()
+    with fs.open_input_stream(path) as stream:
+        while block := stream.read(chunk):
+            hasher.update(block)
+    return f"sha256:{hasher.hexdigest()}"
 
 
 def move(source_uri: str, target_uri: str) -> None:

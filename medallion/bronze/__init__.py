@@ -10,14 +10,13 @@ Malformed files are moved to ``landing/_rejected/`` beside a note of the reason,
 """
 
 from medallion.bronze.landing import CheckedFile, MalformedFile, inspect
-from medallion.bronze.runner import ingest_table, ingested_keys, new_batch_id, run_bronze
+from medallion.bronze.runner import ingest_table, new_batch_id, run_bronze
 from medallion.bronze.transforms import with_lineage
 
 __all__ = [
     "CheckedFile",
     "MalformedFile",
     "ingest_table",
-    "ingested_keys",
     "inspect",
     "new_batch_id",
     "run_bronze",

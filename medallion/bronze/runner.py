@@ -1,9 +1,9 @@
 """Bronze's runner: one table's new landing files appended to its Delta table, exactly once.
 
-Exactly-once comes from the bronze table itself: each row carries ``_file_key`` (its file's path
-below the table's landing folder), a run appends only files whose key bronze does not hold yet,
-and each table's new files go in one Delta commit. A crash before that commit leaves nothing
-behind; a rerun after it finds the keys and skips the files.
+Exactly-once comes from the table's file ledger (:mod:`medallion.ingest_manifest`): a run
+appends only files whose identity (key, size, content digest) the ledger lacks, and each table's
+new files go in one Delta commit, an idempotent write that a concurrent run cannot repeat. A
+crash before that commit leaves nothing behind; one after it is repaired from the commit itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import reduce
 
 from pyspark.sql import SparkSession
-from pyspark.sql.utils import AnalysisException
 
 from medallion import delta_io, storage
 from medallion.bronze.landing import (
@@ -27,6 +26,7 @@ from medallion.bronze.landing import (
     reject,
 )
 from medallion.bronze.transforms import with_lineage
+from medallion.ingest_manifest import Ledger
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
@@ -39,23 +39,17 @@ def new_batch_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def ingested_keys(spark: SparkSession, path: str) -> set[str]:
-    """The ``_file_key`` of every file already in a bronze table (empty if none yet)."""
-    try:
-        rows = delta_io.read_delta(spark, path).select("_file_key").distinct().collect()
-    except AnalysisException:
-        return set()
-    return {row[0] for row in rows}
-
-
 def ingest_table(
     spark: SparkSession, lakehouse: Lakehouse, table: Table, batch_id: str
 ) -> TableResult:
     """Append the new landing files of one table to its bronze table."""
     result = TableResult(layer=Layer.BRONZE, table=table.name)
     target = lakehouse.table_path(Layer.BRONZE, table.name)
-    done = ingested_keys(spark, target)
-    pending = [f for f in storage.list_files(lakehouse.landing_dir(table)) if f.key not in done]
+    ledger = Ledger(spark, lakehouse, table)
+    plan = ledger.plan(storage.list_files(lakehouse.landing_dir(table)))
+    pending = plan.pending
+    if plan.redelivered:
+        result.messages.append(f"{len(plan.redelivered)} re-delivered unchanged file(s) skipped")
 
     good: list[CheckedFile] = []
     for file in pending:
@@ -76,9 +70,28 @@ def ingest_table(
     ]
     if frames:
         batch = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
-        result.rows_out = delta_io.append_counted(
-            spark, batch, target, properties=BRONZE_PROPERTIES
-        )
+        # The commit is the plan's idempotent write; the ledger then says whether it was ours.
+        try:
+            delta_io.append_counted(
+                spark,
+                batch,
+                target,
+                properties=BRONZE_PROPERTIES,
+                txn=plan.txn,
+                user_metadata=plan.commit_note(batch_id, [f.key for f in good]),
+            )
+        except Exception as error:
+            if not delta_io.is_concurrent_commit(error):
+                raise
+        added = ledger.record(plan, batch_id)
+        if added is None:
+            result.warn(
+                f"a concurrent bronze run committed to {table.name} first (idempotent write "
+                f"{plan.app_id} v{plan.txn_version}); added nothing, a rerun ingests any file "
+                "it did not"
+            )
+            return result
+        result.rows_out = added
         result.files = len(good)
         for message in drift_messages(table, good):
             result.warn(message)

@@ -4,8 +4,8 @@ Per table, a run reads the bronze rows appended since the bronze version it last
 change data feed of the append-only bronze table), checks them, and writes in this order:
 
 1. ``silver/<table>_quarantine`` -- the rows that fail a check, unless already there (by the
-   bronze row identity ``_file_key``/``_row``: a replay adds nothing); created empty by the
-   first applied batch when it has none;
+   bronze row identity ``_file_key``/``_row``/``_batch_id``: a replay adds nothing); created
+   empty by the first applied batch when it has none;
 2. ``silver/_state/<table>_tombstones`` -- per key deleted in the batch, the order of its latest
    delete (an append; readers take the greatest per key, so a replay changes nothing);
 3. ``silver/<table>`` -- MERGE of the latest accepted change per key, applied only when newer
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,6 +32,7 @@ from medallion import delta_io
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
+from medallion.silver import snapshots
 from medallion.silver.quality import Check, any_of, checks
 from medallion.silver.transforms import (
     QUARANTINED,
@@ -172,15 +174,25 @@ def _newer(table: Table) -> str:
 
 
 def write_quarantine(
-    spark: SparkSession, batch: DataFrame, table: Table, path: str, *, rows: int
+    spark: SparkSession,
+    batch: DataFrame,
+    table: Table,
+    path: str,
+    *,
+    rows: int,
+    txn: tuple[str, int] | None = None,
 ) -> None:
     """Append the batch's ``rows`` quarantined rows that the quarantine does not hold yet.
 
+    With ``txn`` (app id, bronze version) the check and the insert are one idempotent commit,
+    so two runs applying the same bronze versions at once never quarantine a row twice.
     With none, the quarantine is still created (empty) if missing, so that readers and the
     catalog find a table from the first applied batch on.
     """
     quarantine = quarantine_rows(batch, table)
-    if rows:
+    if rows and txn is not None:
+        delta_io.insert_new(spark, quarantine, path, ROW_IDENTITY, txn=txn)
+    elif rows:
         delta_io.append_new(spark, quarantine, path, ROW_IDENTITY)
     elif not delta_io.is_delta(spark, path):
         nullable = T.StructType([T.StructField(f.name, f.dataType) for f in quarantine.schema])
@@ -222,12 +234,15 @@ def merge_silver(
     *,
     app_id: str,
     bronze_version: int,
+    snapshot_at: datetime | None = None,
 ) -> int:
     """Apply the changes to silver, recording ``bronze_version`` in the same commit.
 
     Silver not written yet takes an append of the live changes (creating the table); otherwise
     a MERGE deletes, updates and inserts, each only with a change newer than the row it
-    replaces. Returns the number of rows inserted, updated or deleted.
+    replaces. A batch holding a snapshot taken at ``snapshot_at`` also replaces older live
+    rows with its rows and deletes older live keys it lacks (:mod:`medallion.silver.snapshots`).
+    Returns the number of rows inserted, updated or deleted.
     """
     if not delta_io.is_delta(spark, path) or delta_io.file_count(spark, path) == 0:
         delta_io.append(
@@ -241,8 +256,9 @@ def merge_silver(
     newer = _newer(table)
     clauses = (
         f"WHEN MATCHED AND s._op = 'D' AND {newer} THEN DELETE "
-        f"WHEN MATCHED AND s._op <> 'D' AND {newer} THEN UPDATE SET * "
+        f"WHEN MATCHED AND s._op <> 'D' AND {snapshots.replaces(newer)} THEN UPDATE SET * "
         "WHEN NOT MATCHED AND s._op <> 'D' THEN INSERT *"
+        f"{snapshots.delete_absent(snapshot_at)}"
     )
     # The changes come from the cached batch and a tombstone snapshot: deterministic, so
     # Delta need not copy them before its two passes.
@@ -309,7 +325,14 @@ def apply_table(
             return result
         for rule, rows in stats.warned.items():
             result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
-        write_quarantine(spark, batch, table, paths.quarantine, rows=stats.quarantined)
+        write_quarantine(
+            spark,
+            batch,
+            table,
+            paths.quarantine,
+            rows=stats.quarantined,
+            txn=(f"{app_id}.quarantine", bronze.version),  # exactly-once hook (concurrent runs)
+        )
         if stats.quarantined:
             result.quarantined = stats.quarantined
             detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
@@ -321,9 +344,27 @@ def apply_table(
             if delta_io.is_delta(spark, paths.tombstones)
             else None
         )
-        changes = changes_to_apply(batch, tombstones, table)
+        # --- snapshot hook (medallion.silver.snapshots): a full load supersedes older changes
+        snapshot_at = snapshots.snapshot_time(batch)
+        state = snapshots.state_path(lakehouse, table)
+        superseded = max(
+            [t for t in (snapshots.latest_snapshot(spark, state), snapshot_at) if t is not None],
+            default=None,
+        )
+        if snapshot_at is not None:
+            snapshots.record_snapshot(spark, state, snapshot_at, bronze.version)
+        if tombstones is not None:
+            tombstones = snapshots.since(tombstones, superseded)
+        changes = changes_to_apply(snapshots.since(batch, superseded), tombstones, table)
+        # --- end of snapshot hook (and snapshot_at= below)
         result.rows_out = merge_silver(
-            spark, changes, table, paths.silver, app_id=app_id, bronze_version=bronze.version
+            spark,
+            changes,
+            table,
+            paths.silver,
+            app_id=app_id,
+            bronze_version=bronze.version,
+            snapshot_at=snapshot_at,
         )
     finally:
         batch.unpersist()

@@ -51,8 +51,9 @@ SILVER_METADATA: tuple[str, ...] = (
     "_source_file",
     "_batch_id",
 )
-#: Identity of a bronze row (and so of a quarantined one).
-ROW_IDENTITY: tuple[str, ...] = ("_file_key", "_row")
+#: Identity of a bronze row (and so of a quarantined one): a reload under the same file name
+#: repeats ``_file_key`` and ``_row`` in another batch.
+ROW_IDENTITY: tuple[str, ...] = ("_file_key", "_row", "_batch_id")
 
 #: What a quarantined row carries between its raw values and its lineage.
 QUARANTINE_RULE = "_rule"

@@ -103,3 +103,32 @@ def test_run_tables_gives_each_table_its_own_session_when_asked(
     used.clear()
     run_tables(spark, Layer.GOLD, ["a", "b"], work, name=str)  # type: ignore[arg-type]
     assert used == [spark, spark]
+
+
+@pytest.mark.parametrize("layer", [Layer.BRONZE, Layer.SILVER, Layer.GOLD])
+def test_run_tables_reports_a_lost_commit_race_as_a_warning(
+    monkeypatch: pytest.MonkeyPatch, layer: Layer
+) -> None:
+    """Any layer: a Delta commit lost to a concurrent run added nothing; it is no failure."""
+    monkeypatch.setenv(PARALLELISM_ENV, "1")
+
+    def work(session: object, table: str) -> TableResult:
+        if table == "raced":
+            raise RuntimeError(
+                "[DELTA_CONCURRENT_TRANSACTION] ConcurrentTransactionException: This error "
+                "occurs when multiple streaming queries are using the same checkpoint"
+            )
+        if table == "broken":
+            raise RuntimeError("ConcurrentModificationError of a Python list")
+        return TableResult(layer=layer.value, table=table)
+
+    results = run_tables(FakeSession(), layer, ["raced", "broken", "fine"], work, name=str)  # type: ignore[arg-type]
+    assert [(r.table, r.status) for r in results] == [
+        ("raced", Status.WARNED),
+        ("broken", Status.FAILED),
+        ("fine", Status.OK),
+    ]
+    [message] = results[0].messages
+    assert f"a concurrent {layer.value} run committed to raced first" in message
+    assert "added nothing" in message
+    assert results[0].seconds > 0
