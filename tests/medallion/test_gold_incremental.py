@@ -357,13 +357,15 @@ def test_a_python_model_with_its_scope_function_is_incremental(
 def test_a_product_moving_category_rescopes_every_date_it_sold(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    """The derived scope of sales_daily: the product's old and new category on each of its dates."""
+    """sales_daily's derived scope holds the product's old and new category on each of its dates."""
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, day_sales())
     assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))
     silver.update("products", 2, category="toys")  # sold on 01-30, 01-31 and 02-01
     message = assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))["sales_daily"]
-    assert message.startswith("incremental: 6 sale_date, category values ((2024-01-30, games), ")
-    # category is in the grain: the games rows go, the toys rows come
+    assert message.startswith("incremental: "), message
+    assert "(2024-01-30, games), (2024-01-30, toys)" in message, message
+    # category is in the grain: the games rows of the three dates go, the toys rows come (the
+    # scope may hold more, e.g. the NULL category of a left join, but rewrites only these)
     assert "3 rows inserted, 0 updated, 3 deleted" in message, message
     assert_gold_equals_reference(silver, ["sales_daily"])
