@@ -10,10 +10,9 @@ test must fail on its assertions), for the replication contract of ``infra/repli
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
-from break_rules import Break, copy_project, pytest_in, run_case
+import break_rules
+from break_rules import Break
 
 T = "tests/infra/test_replication.py"
 R = "infra/replication.py"
@@ -146,23 +145,7 @@ BREAKS = (
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv[0] if argv else ""
-    cases = [c for c in BREAKS if wanted in c.test or wanted in c.what]
-    missed = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        code, output = pytest_in(copy_project(Path(tmp)), sorted({c.test for c in cases}))
-        if code != 0:
-            print(output)
-            raise SystemExit("the unbroken program already fails these tests")
-        print(f"control: {len({c.test for c in cases})} tests pass on the unbroken copy")
-        for case in cases:
-            caught, seconds = run_case(case, Path(tmp))
-            missed += not caught
-            verdict = "fails as it should" if caught else "NOT CAUGHT"
-            test = case.test.split("::")[-1]
-            print(f"{verdict:18} {seconds:5.1f}s  {test}  <- {case.what}", flush=True)
-    print(f"{len(cases) - missed}/{len(cases)} broken settings caught")
-    return 1 if missed else 0
+    return break_rules.main(argv, BREAKS, noun="setting")
 
 
 if __name__ == "__main__":

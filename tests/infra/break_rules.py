@@ -221,9 +221,10 @@ def run_case(case: Break, scratch: Path) -> tuple[bool, float]:
     return bool(caught), time.monotonic() - started
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], breaks: tuple[Break, ...] = BREAKS, noun: str = "rule") -> int:
+    """Run each case of ``breaks`` (those matching ``argv[0]``) on a copy; 0 when all caught."""
     wanted = argv[0] if argv else ""
-    cases = [c for c in BREAKS if wanted in c.test or wanted in c.what]
+    cases = [c for c in breaks if wanted in c.test or wanted in c.what]
     missed = 0
     with tempfile.TemporaryDirectory() as tmp:
         # Control: unbroken, every selected rule's test passes.
@@ -231,14 +232,14 @@ def main(argv: list[str]) -> int:
         if code != 0:
             print(output)
             raise SystemExit("the unbroken program already fails these tests")
-        print(f"control: {len({c.test for c in cases})} rule tests pass on the unbroken copy")
+        print(f"control: {len({c.test for c in cases})} {noun} tests pass on the unbroken copy")
         for case in cases:
             caught, seconds = run_case(case, Path(tmp))
             missed += not caught
             verdict = "fails as it should" if caught else "NOT CAUGHT"
             test = case.test.split("::")[-1]
             print(f"{verdict:18} {seconds:5.1f}s  {test}  <- {case.what}", flush=True)
-    print(f"{len(cases) - missed}/{len(cases)} broken rules caught")
+    print(f"{len(cases) - missed}/{len(cases)} broken {noun}s caught")
     return 1 if missed else 0
 
 
