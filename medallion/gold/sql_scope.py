@@ -277,7 +277,7 @@ def _restricted(
             [df[f"_k{j}"].eqNullSafe(keys[f"_c{j}"]) for j in range(len(key_expressions))],
         )
         df = df.join(F.broadcast(keys), condition, "left_semi")
-    return df.select(*columns)
+    return materialise(df.select(*columns))
 
 
 def _spj(
@@ -443,9 +443,21 @@ def _both(images: tuple[list[DataFrame], list[DataFrame]]) -> list[DataFrame]:
 
 
 def _union(frames: Sequence[DataFrame]) -> DataFrame | None:
+    """The distinct rows of ``frames``, computed once (None when there are none).
+
+    Each level's images are materialised (a local checkpoint): the level above then plans
+    over a small scan, not over the whole query below it again, so a derivation stays a few
+    small Spark jobs per block however deep the query nests.
+    """
     if not frames:
         return None
-    return reduce(lambda a, b: a.union(b), frames).distinct()
+    return materialise(reduce(lambda a, b: a.union(b), frames).distinct())
+
+
+def materialise(df: DataFrame) -> DataFrame:
+    """``df`` computed now and kept in executor memory (and disk) for the derivation."""
+    # A local checkpoint, not a cache: a cached plan would run without adaptive execution.
+    return df.localCheckpoint(eager=True)
 
 
 def _named(df: DataFrame | None, columns: Sequence[str]) -> DataFrame | None:
@@ -537,10 +549,12 @@ def derive(
                         ),
                         0,
                     )
-                moved = changed_images(
-                    feed,
-                    source.table.primary_key,
-                    columns.get(name) or source.table.column_names,
+                moved = materialise(
+                    changed_images(
+                        feed,
+                        source.table.primary_key,
+                        columns.get(name) or source.table.column_names,
+                    )
                 )
                 for side, types in ((OLD, BEFORE), (NEW, AFTER)):
                     rows = moved.filter(F.col(CHANGE_TYPE).isin(*types))
