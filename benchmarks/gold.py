@@ -24,8 +24,7 @@ every month.
 Prints each step's wall time, per-mart seconds and messages, and incremental / full; then,
 per model and batch, the seconds and gold rows written of the incremental refresh and of the full
 recompute. It runs the gold models of the domain at ``$MEDALLION_DOMAIN`` or ``./domain`` (the
-demo's Python marts); ``--models sql`` runs the SQL versions of the same marts in
-``examples/sql-models/``, whose scopes are derived from the query.
+demo's marts: SQL models, whose scopes are derived from the query).
 Marts run concurrently (``--parallelism``), so per-mart seconds overlap unless it is 1.
 """
 
@@ -47,8 +46,7 @@ from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.session import get_spark
-from medallion.spec import Domain, domain_path, load_domain
-from medallion.spec.sql_model import load_sql_model
+from medallion.spec import domain_path, load_domain
 
 SIZES = {
     "clients": 50_000,
@@ -236,16 +234,11 @@ def main() -> int:
     parser.add_argument("--fraction", type=float, default=0.01, help="share of rows changed")
     parser.add_argument("--rounds", type=int, default=2, help="timings kept from the last round")
     parser.add_argument("--lakehouse", help="work below this folder (default: a temp folder)")
-    parser.add_argument("--models", choices=("python", "sql"), default="python")
     parser.add_argument("--parallelism", type=int, default=None, help="marts refreshed at once")
     args = parser.parse_args()
     base = Path(args.lakehouse or tempfile.mkdtemp(prefix="medallion-gold-bench-"))
     shutil.rmtree(base, ignore_errors=True)
     domain = load_domain(domain_path())
-    if args.models == "sql":
-        folder = Path(__file__).resolve().parents[1] / "examples" / "sql-models"
-        models = tuple(load_sql_model(p, domain.tables) for p in sorted(folder.glob("*.sql")))
-        domain = Domain(tables=domain.tables, gold_models=models)
     spark = get_spark("medallion-gold-bench")
     folders = {name: base / name for name in ("loaded", "changed", "incremental", "full")}
     lakehouse = {name: Lakehouse.at(str(folder)) for name, folder in folders.items()}
@@ -314,7 +307,7 @@ def main() -> int:
             f"  {kind:<34} incremental {incremental:6.1f}s  full recompute {full:6.1f}s  "
             f"ratio {incremental / full:4.0%}  no-op rerun {noop:.1f}s"
         )
-    print(f"\nper model ({args.models} models; seconds overlap unless --parallelism 1):")
+    print("\nper model (seconds overlap unless --parallelism 1):")
     print(f"  {'batch':<34}{'model':<22}{'incr s':>8}{'rows':>8}{'full s':>8}{'rows':>8}  path")
     for kind, *_, per_model in summary:
         for name, (inc, ful) in sorted(per_model.items()):

@@ -5,8 +5,8 @@ In a notebook::
     import medallion
 
     spark = medallion.get_spark()
-    medallion.read_table(spark, "gold.sales_daily").show()
-    medallion.gold.sales_daily(sales, sales_items, products)   # pure DataFrame -> DataFrame
+    medallion.read_table(spark, "gold.orders_daily").show()
+    medallion.gold.run_model("orders_daily", orders=orders, order_lines=lines)  # on DataFrames
 
 Attributes that need Spark are loaded on first use, so ``import medallion.spec`` (what the
 infrastructure reads) never imports pyspark.

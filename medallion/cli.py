@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     gen = add("generate", "write the demo domain as DMS-style landing files")
-    gen.add_argument("--scale", type=float, default=0.05, help="1 = ~1M sales_items rows")
+    gen.add_argument("--scale", type=float, default=0.05, help="1 = ~1M rows in the largest table")
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument(
         "--batches", help="batches to write: 0 is the full load, then CDC (default 0-3), e.g. 4"
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--preview", type=int, default=5, help="rows of each mart to print (0: none)")
     run.set_defaults(func=cmd_run)
 
-    show = add("show", "print the rows of a table, e.g. silver.clients or gold.sales_daily")
+    show = add("show", "print the rows of a table, e.g. silver.customers or gold.orders_daily")
     show.add_argument("table", help="<layer>.<table>")
     show.add_argument("-n", "--rows", type=int, default=20)
     show.set_defaults(func=cmd_show)

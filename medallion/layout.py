@@ -64,5 +64,5 @@ class Lakehouse:
         return str(getattr(self, Layer(layer).value))
 
     def table_path(self, layer: Layer | str, name: str) -> str:
-        """The folder of one Delta table, e.g. ``silver/clients_quarantine``."""
+        """The folder of one Delta table, e.g. ``silver/customers_quarantine``."""
         return f"{self.layer_root(layer)}/{name}"

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def parse_name(name: str) -> tuple[Layer, str]:
-    """Split ``silver.clients`` into its layer and table; a clear error otherwise."""
+    """Split ``silver.customers`` into its layer and table; a clear error otherwise."""
     layer, _, table = name.partition(".")
     if not table or layer not in {layer.value for layer in Layer}:
         raise ValueError(f"table name {name!r} must look like <bronze|silver|gold>.<table>")
@@ -22,7 +22,7 @@ def parse_name(name: str) -> tuple[Layer, str]:
 def read_table(
     spark: SparkSession, name: str, lakehouse: Lakehouse | None = None, *, metadata: bool = False
 ) -> DataFrame:
-    """The current rows of ``<layer>.<table>`` (e.g. ``gold.sales_daily``).
+    """The current rows of ``<layer>.<table>`` (e.g. ``gold.orders_daily``).
 
     Silver and gold keep bookkeeping in ``_``-prefixed columns; they are left out unless
     ``metadata`` is true. Bronze rows always come with their lineage.

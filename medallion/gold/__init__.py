@@ -1,26 +1,14 @@
 """Gold: the business marts, refreshed incrementally from silver's change data feed.
 
-``run_gold`` is the layer's entry point (:mod:`medallion.gold.runner`). The marts are pure
-DataFrame -> DataFrame functions a notebook can call on silver tables::
+``run_gold`` is the layer's entry point (:mod:`medallion.gold.runner`). The marts are the gold
+models of the domain folder (``models/<name>.sql``, or Python ``module:function`` ones). A
+notebook runs any of them on DataFrames it passes in (keyword = silver table name)::
 
-    from medallion.gold import sales_daily
-    sales_daily(sales=..., sales_items=..., products=...)
-
-and any model, SQL or Python, runs on DataFrames passed in with
-``run_model("sales_daily", sales=..., sales_items=..., products=...)``.
+    from medallion.gold import run_model
+    run_model("orders_daily", orders=..., order_lines=...)
 """
 
 from medallion.gold.changes import Changes, changed_images
-from medallion.gold.marts import (
-    avg_salary_by_age,
-    avg_salary_by_age_scope,
-    customer_value,
-    customer_value_scope,
-    sales_daily,
-    sales_daily_scope,
-    sales_person_monthly,
-    sales_person_monthly_scope,
-)
 from medallion.gold.runner import GoldError, conform, refresh, run_gold, write_difference
 from medallion.gold.scope import Scope
 from medallion.gold.sql_transform import run_model
@@ -29,18 +17,10 @@ __all__ = [
     "Changes",
     "GoldError",
     "Scope",
-    "avg_salary_by_age",
-    "avg_salary_by_age_scope",
     "changed_images",
     "conform",
-    "customer_value",
-    "customer_value_scope",
     "refresh",
     "run_gold",
     "run_model",
-    "sales_daily",
-    "sales_daily_scope",
-    "sales_person_monthly",
-    "sales_person_monthly_scope",
     "write_difference",
 ]

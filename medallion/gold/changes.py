@@ -1,10 +1,10 @@
 """What a gold model's scope function sees: the silver changes since its last run.
 
-A scope function (see :mod:`medallion.gold.marts`) receives a :class:`Changes` and returns the
-distinct values of some gold columns (e.g. ``sale_date``) whose rows must be recomputed. It reads
-the Delta Change Data Feed of each source (pre- and post-images of updates, inserted and deleted
-rows) through :meth:`Changes.images`, and each source as it is now through :attr:`Changes.current`
-(e.g. to find every sale of a product that moved category).
+A Python model's scope function (named by the model's ``scope`` field) receives a
+:class:`Changes` and returns the distinct values of some gold columns (e.g. ``order_date``) whose
+rows must be recomputed. It reads the Delta Change Data Feed of each source (pre- and post-images
+of updates, inserted and deleted rows) through :meth:`Changes.images`, and each source as it is
+now through :attr:`Changes.current` (e.g. to find every order of a product that moved category).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A notebook runs any gold model (SQL or Python) on DataFrames it passes in::
 
     from medallion.gold import run_model
-    run_model("sales_daily", sales=sales, sales_items=items, products=products)
+    run_model("orders_daily", orders=orders, order_lines=lines)
 
 Each DataFrame is registered as a temporary view under a name unique to the call, the query's
 table references are rewritten to those names (with sqlglot, keeping their aliases), and the

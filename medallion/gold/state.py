@@ -2,9 +2,9 @@
 
 One small JSON document per model at ``<gold root>/_state/<model>.json``::
 
-    {"model": "sales_daily", "format": 1,
+    {"model": "orders_daily", "format": 1,
      "gold": {"id": "<delta table id>", "version": 7},
-     "sources": {"sales": {"id": "<delta table id>", "version": 12}, ...}}
+     "sources": {"orders": {"id": "<delta table id>", "version": 12}, ...}}
 
 It is written only after the gold table has been written. A crash in between leaves the previous
 state, so the next run reads the same silver changes again (plus any newer ones) and recomputes

@@ -111,17 +111,22 @@ def inspect_domain(
         if table is not None:
             tables.append((where(file), table))
 
+    declared = {file.stem for file in table_files}  # known even when a declaration is broken
+    broken = declared - {t.name for _, t in tables}
     models: list[tuple[str, GoldModel]] = []
+    unloaded: list[tuple[str, str]] = []  # SQL models that failed: (file, name) for name clashes
     for file in _files(root / MODELS_DIR, (*YAML_SUFFIXES, SQL_SUFFIX), where, problems):
         if file.suffix == SQL_SUFFIX:
-            model = _load_sql_model(file, where(file), [t for _, t in tables], problems)
+            tables_now = [t for _, t in tables]
+            model = _load_sql_model(file, where(file), tables_now, broken, problems)
+            if model is None:
+                unloaded.append((where(file), file.stem))
         else:
             model = _load_python_model(file, where(file), problems)
         if model is not None:
             models.append((where(file), model))
 
-    declared = {file.stem for file in table_files}  # known even when a declaration is broken
-    problems += _cross_checks(tables, models, declared)
+    problems += _cross_checks(tables, models, declared, unloaded)
     if problems:
         return None, problems
     try:
@@ -377,9 +382,13 @@ def _load_python_model(file: Path, shown: str, problems: list[Problem]) -> GoldM
 
 
 def _load_sql_model(
-    file: Path, shown: str, tables: Sequence[Table], problems: list[Problem]
+    file: Path, shown: str, tables: Sequence[Table], broken: set[str], problems: list[Problem]
 ) -> GoldModel | None:
-    """A ``.sql`` model through :mod:`medallion.spec.sql_model`, imported only when needed."""
+    """A ``.sql`` model through :mod:`medallion.spec.sql_model`, imported only when needed.
+
+    A model that reads a table whose declaration is ``broken`` is not reported: the table's own
+    problem says what to fix, and the model is checked again once it is fixed.
+    """
     if importlib.util.find_spec(SQL_MODEL_MODULE) is None:
         problems.append(
             Problem(
@@ -394,7 +403,8 @@ def _load_sql_model(
         model: GoldModel = module.load_sql_model(file, tables)
     except SpecError as error:
         message = str(error).removeprefix(f"{file}:").removeprefix(f"{shown}:").strip()
-        problems.append(Problem(shown, message))
+        if not any(f"unknown table {name!r}" in message for name in broken):
+            problems.append(Problem(shown, message))
         return None
     return model
 
@@ -406,6 +416,7 @@ def _cross_checks(
     tables: Sequence[tuple[str, Table]],
     models: Sequence[tuple[str, GoldModel]],
     declared: set[str],
+    unloaded: Sequence[tuple[str, str]] = (),
 ) -> list[Problem]:
     """Models against the tables they read, and one name per table, quarantine and model."""
     problems: list[Problem] = []
@@ -425,6 +436,7 @@ def _cross_checks(
         *((f, t.name, f"table {t.name!r}") for f, t in tables),
         *((f, t.quarantine_name, f"the quarantine table of table {t.name!r}") for f, t in tables),
         *((f, m.name, f"model {m.name!r}") for f, m in models),
+        *((f, name, f"model {name!r}") for f, name in unloaded),
     ]:
         if name in owners:
             problems.append(

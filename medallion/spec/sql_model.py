@@ -3,14 +3,14 @@
 A model file (``domain/models/<name>.sql``; the model's name is the file stem)::
 
     /*
-    description: Completed sales per day and product category.
-    grain: [sale_date, category]
-    partition_by: [sale_month]
+    description: Orders per day and region.
+    grain: [order_date, region]
+    partition_by: [order_month]
     columns:
-      sale_date: {comment: Day of the sale (UTC).}
-      net_revenue: {type: "decimal(18,2)", comment: Revenue after discounts.}
+      order_date: {comment: Day of the order (UTC).}
+      revenue: {type: "decimal(18,2)", comment: Revenue after discounts.}
     */
-    SELECT ... FROM sales s JOIN sales_items i ON ...
+    SELECT ... FROM orders o JOIN order_lines l ON ...
 
 Pure Python (sqlglot, no Spark): :func:`load_sql_model` parses the query in the Spark dialect,
 resolves every column against the silver tables' declarations (an unknown table or column is an

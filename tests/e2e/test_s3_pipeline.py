@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.s3, pytest.mark.spark]
 
 #: A parquet and a CSV source, both with quarantined rows, and a partitioned mart: what differs
 #: on S3 (the whole demo domain takes twice as long and adds no S3 path).
-DECLARATIONS = ("tables/products.yaml", "tables/employees.yaml", "models/avg_salary_by_age.yaml")
+DECLARATIONS = ("tables/products.yaml", "tables/employees.yaml", "models/avg_salary_by_age.sql")
 DEMO = Domain(
     tables=(load_demo().table("employees"), load_demo().table("products")),
     gold_models=(load_demo().gold_model("avg_salary_by_age"),),

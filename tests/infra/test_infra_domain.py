@@ -117,7 +117,7 @@ def test_the_archive_holds_the_domain_and_is_reproducible(tmp_path: Path) -> Non
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert "tables/sales_items.yaml" in names and "models/sales_daily.yaml" in names
+        assert "tables/sales_items.yaml" in names and "models/sales_daily.sql" in names
         archive.extractall(tmp_path / "copy")
     assert load_domain(tmp_path / "copy") == load_domain(DEMO)
     built = build_domain_archive(DEMO, tmp_path / "out")

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Table
-from tests.demo import load_python_marts
+from tests.demo import load_demo
 from tests.reference.gold_reference import Row, sort_key
 
 METADATA = "_silver_note"
@@ -32,7 +32,7 @@ def ddl(table: Table) -> str:
 
 def frame(spark: SparkSession, name: str, rows: list[Row]) -> DataFrame:
     """Silver table ``name`` as a DataFrame (declared columns only) from dict rows."""
-    table = load_python_marts().table(name)
+    table = load_demo().table(name)
     data = [tuple(row.get(c) for c in table.column_names) for row in rows]
     return spark.createDataFrame(data, ddl(table))
 
@@ -70,7 +70,7 @@ def apply(
     deletes: Sequence[Any] = (),
 ) -> None:
     """One silver commit: upsert full rows and delete keys (single-column keys)."""
-    table = load_python_marts().table(name)
+    table = load_demo().table(name)
     (key,) = table.primary_key
     changes = [dict(row, _delete=False) for row in upserts]
     changes += [{key: k, "_delete": True} for k in deletes]

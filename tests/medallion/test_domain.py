@@ -15,6 +15,7 @@ from medallion.spec import Domain, DomainErrors, RuleAction, inspect_domain, loa
 from medallion.spec.loader import schema
 from tests.demo import DEMO_FOLDER
 from tests.e2e.moto import Aws
+from tests.medallion.python_model_declarations import DECLARATIONS
 
 
 @pytest.fixture
@@ -23,6 +24,12 @@ def domain(tmp_path: Path) -> Path:
     target = tmp_path / "domain"
     shutil.copytree(DEMO_FOLDER, target)
     return target
+
+
+def add_python_models(domain: Path) -> None:
+    """Add the Python models of tests/medallion/python_model.py (YAML declarations)."""
+    for file, text in DECLARATIONS.items():
+        (domain / "models" / file).write_text(text)
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -65,7 +72,12 @@ def test_the_demo_loads_from_the_repository(demo_domain: Domain) -> None:
     ]
     assert all(r.action is RuleAction.QUARANTINE for t in demo_domain.tables for r in t.rules)
     daily = demo_domain.gold_model("sales_daily")
-    assert daily.transform == "medallion.gold.marts:sales_daily"
+    assert daily.transform == "" and daily.scope == ""
+    assert daily.sql.startswith("SELECT") and set(daily.sources) == {
+        "sales",
+        "sales_items",
+        "products",
+    }
     assert daily.partition_by == ("sale_month",)
     # The regular expression survives YAML: Spark reads '\\s' in a SQL literal as \s.
     email = demo_domain.table("clients").rules[0].expression
@@ -79,6 +91,22 @@ def test_every_demo_file_names_its_schema_and_validates() -> None:
             assert first.endswith(f"medallion/spec/schemas/{kind}.schema.json"), path
             assert (path.parent / first.split("=", 1)[1]).resolve().is_file(), path
             jsonschema.validate(yaml.safe_load(path.read_text()), schema(kind))
+    # the demo's marts are SQL; Python models are YAML declarations that validate too
+    assert sorted(p.suffix for p in (DEMO_FOLDER / "models").iterdir()) == [".sql"] * 4
+    for text in DECLARATIONS.values():
+        jsonschema.validate(yaml.safe_load(text), schema("model"))
+
+
+def test_python_models_declared_in_yaml_load_and_check(
+    domain: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_python_models(domain)
+    status, lines = check(domain, capsys)
+    assert status == 0 and lines[0].startswith(f"{domain}: ok, 7 table(s), 6 gold model(s)")
+    units = load_domain(domain).gold_model("units_by_product")
+    assert units.transform == "tests.medallion.python_model:units_by_product"
+    assert units.scope == "tests.medallion.python_model:units_by_product_scope"
+    assert units.sql == "" and units.sources == ("sales_items",)
 
 
 def test_check_passes_on_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,7 +134,7 @@ def test_check_lists_five_kinds_of_mistakes_naming_file_and_key(
     edit(tables / "products.yaml", "primary_key: [product_id]", "primary_key: [product_key]")
     edit(tables / "employees.yaml", "type: decimal(12,2)", "type: money")
     edit(tables / "sales_items.yaml", "expression: quantity > 0", "expression: quantity > AND 0")
-    edit(models / "avg_salary_by_age.yaml", "sources: [employees]", "sources: [staff]")
+    edit(models / "avg_salary_by_age.sql", "FROM employees AS e", "FROM staff AS e")
     shutil.copy(tables / "sales.yaml", tables / "sales_daily.yaml")
     edit(tables / "sales_daily.yaml", "name: sales\n", "name: sales_daily\n")
 
@@ -126,8 +154,8 @@ def test_check_lists_five_kinds_of_mistakes_naming_file_and_key(
             "tables/sales_items.yaml",
             "key rules[0].expression (rule 'quantity_positive'): not valid Spark SQL",
         ),
-        ("models/avg_salary_by_age.yaml", "key sources: unknown table 'staff'"),
-        ("models/sales_daily.yaml", "key name: 'sales_daily' is already used by table"),
+        ("models/avg_salary_by_age.sql", "line 26: unknown table 'staff'"),
+        ("models/sales_daily.sql", "key name: 'sales_daily' is already used by table"),
     ]
     for file, message in expected:
         assert any(line.startswith(f"{domain}/{file}: ") and message in line for line in lines), (
@@ -196,20 +224,38 @@ def test_a_fixed_domain_passes_again(domain: Path, capsys: pytest.CaptureFixture
             "key incomplete: no key found",
         ),
         (
-            "models/sales_daily.yaml",
+            "models/sales_daily.sql",
             "grain: [sale_date, category]",
+            "grain: [day]",
+            "grain names unknown columns ['day']",
+        ),
+        (
+            "models/sales_daily.sql",
+            "partition_by: [sale_month]",
+            "partitions: [sale_month]",
+            "unknown metadata keys ['partitions']",
+        ),
+        (
+            "models/units_by_product.yaml",
+            "grain: [product_id]",
             "grain: [day]",
             "key grain: unknown column 'day'",
         ),
         (
-            "models/sales_daily.yaml",
-            "transform: medallion.gold.marts:sales_daily",
-            "transform: sales_daily",
+            "models/units_by_product.yaml",
+            "transform: tests.medallion.python_model:units_by_product",
+            "transform: units_by_product",
             "key transform",
         ),
         (
-            "models/customer_value.yaml",
-            "name: customer_value",
+            "models/units_by_product.yaml",
+            "scope: tests.medallion.python_model:units_by_product_scope",
+            "scope: units_by_product_scope",
+            "key scope",
+        ),
+        (
+            "models/units_by_product.yaml",
+            "name: units_by_product",
             "name: clients_quarantine",
             "differs from the file name",
         ),
@@ -223,6 +269,7 @@ def test_each_mistake_names_the_file_and_the_key(
     new: str,
     message: str,
 ) -> None:
+    add_python_models(domain)
     edit(domain / file, old, new)
     status, lines = check(domain, capsys)
     assert status == 1
@@ -230,13 +277,12 @@ def test_each_mistake_names_the_file_and_the_key(
 
 
 def test_quarantine_names_are_reserved(domain: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    moved = domain / "models" / "sales_quarantine.yaml"
-    (domain / "models" / "customer_value.yaml").rename(moved)
-    edit(moved, "name: customer_value", "name: sales_quarantine")
+    moved = domain / "models" / "sales_quarantine.sql"  # a SQL model is named by its file
+    (domain / "models" / "customer_value.sql").rename(moved)
     status, lines = check(domain, capsys)
     assert status == 1
     assert lines == [
-        f"{domain}/models/sales_quarantine.yaml: model 'sales_quarantine': key name: "
+        f"{domain}/models/sales_quarantine.sql: model 'sales_quarantine': key name: "
         f"'sales_quarantine' is already used by the quarantine table of table 'sales' "
         f"({domain}/tables/sales.yaml)"
     ]
@@ -288,6 +334,8 @@ def test_the_package_declares_no_domain_of_its_own() -> None:
     assert importlib.util.find_spec("medallion.spec.demo") is None
     package = Path(medallion.spec.__file__).resolve().parents[1]
     assert not [p for p in package.rglob("*.y*ml")], "declarations belong in a domain folder"
+    assert not [p for p in package.rglob("*.sql")], "gold models belong in a domain folder"
+    assert importlib.util.find_spec("medallion.gold.marts") is None
 
 
 # ------------------------------------------------------------------ where a job finds it
@@ -297,7 +345,7 @@ def test_a_domain_loads_from_an_s3_prefix_and_from_a_zip(aws: Aws, tmp_path: Pat
     from infra.domain import archive_bytes
     from medallion.storage import load_domain_from
 
-    for path in sorted(DEMO_FOLDER.rglob("*.yaml")):
+    for path in sorted(p for p in DEMO_FOLDER.rglob("*") if p.is_file()):
         key = f"project/domain/{path.relative_to(DEMO_FOLDER).as_posix()}"
         aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=path.read_bytes())
     assert load_domain_from(aws.uri("project/domain")) == load_domain(DEMO_FOLDER)

@@ -1,4 +1,5 @@
-"""Incremental gold refresh: equal to a full recompute, scoped writes, no-op reruns, recovery."""
+"""Incremental gold refresh of the demo's SQL marts and of a Python model with its scope function:
+equal to a full recompute, scoped writes, no-op reruns, recovery."""
 
 from __future__ import annotations
 
@@ -14,32 +15,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
 from medallion import delta_io
-from medallion.gold import Changes, conform, marts, run_gold
+from medallion.gold import run_gold, run_model, sql_scope
 from medallion.gold import runner as gold_runner
 from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import Status, TableResult
-from medallion.spec import Column, Domain, GoldModel
-from tests.demo import load_python_marts
+from medallion.spec import load_domain
+from tests.demo import load_demo
 from tests.medallion.gold_support import (
     apply,
-    frames,
     random_silver,
     read_rows,
     rows_of,
     write_silver,
 )
+from tests.medallion.python_model_declarations import python_domain
 from tests.reference import gold_reference as reference
 
 pytestmark = pytest.mark.spark
 
-#: The demo marts as Python transforms with their scope functions.
-MARTS = load_python_marts()
-MODELS = [m.name for m in load_python_marts().gold_models]
+#: The demo's marts: SQL models whose scopes are derived from the query.
+MODELS = [m.name for m in load_demo().gold_models]
+
+
+@pytest.fixture
+def scope_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refresh within the scope whatever its share of the mart (the data here is tiny)."""
+    monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))
 
 
 class Silver:
@@ -52,7 +57,7 @@ class Silver:
         write_silver(spark, lakehouse, self.rows)
 
     def key(self, table: str) -> str:
-        return load_python_marts().table(table).primary_key[0]
+        return load_demo().table(table).primary_key[0]
 
     def get(self, table: str, key: Any) -> dict:
         return next(r for r in self.rows[table] if r[self.key(table)] == key)
@@ -96,14 +101,14 @@ def assert_gold_equals_reference(silver: Silver, models: Sequence[str] = MODELS)
 
 
 def assert_gold_equals_full_recompute(silver: Silver) -> None:
-    """Gold equals the transforms run on the whole of silver (as Delta holds it)."""
+    """Gold equals the models run on the whole of silver (as Delta holds it)."""
     spark, lakehouse = silver.spark, silver.lakehouse
     tables = {
         t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
-        for t in load_python_marts().tables
+        for t in load_demo().tables
     }
-    for model in load_python_marts().gold_models:
-        full = conform(getattr(marts, model.name)(**{s: tables[s] for s in model.sources}), model)
+    for model in load_demo().gold_models:
+        full = run_model(model, domain=load_demo(), **{s: tables[s] for s in model.sources})
         assert read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name)) == rows_of(full)
 
 
@@ -116,10 +121,11 @@ def completed_sales_with_items(silver: Silver) -> list[dict]:
     ]
 
 
+@pytest.mark.usefixtures("scope_always")
 def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: Path) -> None:
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
-    first = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
+    first = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all("full recompute" in m for m in first.values()), first
     assert_gold_equals_reference(silver)
 
@@ -173,7 +179,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
         }
     )
     # one incremental run reads both commits of sales (and the single ones of the others)
-    refreshed = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
+    refreshed = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all(m.startswith("incremental") for m in refreshed.values()), refreshed
     assert_gold_equals_reference(silver)
     assert_gold_equals_full_recompute(silver)
@@ -181,7 +187,7 @@ def test_incremental_runs_equal_a_full_recompute(spark: SparkSession, tmp_path: 
     # 3. nothing new: nothing is read, no gold version, no state written
     versions = {m: gold_version(spark, lakehouse, m) for m in MODELS}
     states = {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS}
-    rerun = assert_ok(run_gold(spark, lakehouse, load_python_marts()))
+    rerun = assert_ok(run_gold(spark, lakehouse, load_demo()))
     assert all("up to date" in m for m in rerun.values()), rerun
     assert {m: gold_version(spark, lakehouse, m) for m in MODELS} == versions
     assert {m: os.stat(state_path(lakehouse.gold, m)).st_mtime_ns for m in MODELS} == states
@@ -211,6 +217,7 @@ def day_sales() -> dict[str, list[dict]]:
     }
 
 
+@pytest.mark.usefixtures("scope_always")
 def test_sales_daily_scoped_writes_and_recovery(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,9 +228,7 @@ def test_sales_daily_scoped_writes_and_recovery(
     path = lakehouse.table_path(Layer.GOLD, "sales_daily")
 
     def refresh() -> str:
-        return assert_ok(run_gold(spark, lakehouse, load_python_marts(), ["sales_daily"]))[
-            "sales_daily"
-        ]
+        return assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))["sales_daily"]
 
     def version() -> int:
         return gold_version(spark, lakehouse, "sales_daily")
@@ -234,7 +239,7 @@ def test_sales_daily_scoped_writes_and_recovery(
     before = version()
     silver.update("sales_items", 11, quantity=3)  # sale 11: 2024-01-31, books
     message = refresh()
-    assert "1 sale_date values (2024-01-31)" in message
+    assert "1 sale_date, category values ((2024-01-31, books))" in message
     assert "0 rows inserted, 1 updated, 0 deleted" in message
     assert version() == before + 1
     feed = (
@@ -272,12 +277,13 @@ def test_sales_daily_scoped_writes_and_recovery(
     silver.update("sales", 1, sale_ts=datetime(2024, 2, 1, 18))  # 01-30 -> 02-01
     with monkeypatch.context() as patch:
         patch.setattr(gold_runner, "save_state", crash)
-        (result,) = run_gold(spark, lakehouse, load_python_marts(), ["sales_daily"])
+        (result,) = run_gold(spark, lakehouse, load_demo(), ["sales_daily"])
     assert result.status is Status.FAILED and "killed" in result.messages[-1]
     assert version() == before + 1  # gold was written
     silver.update("sales_items", 21, quantity=2)
     # the crashed run's changes are read again: 2024-01-30 is where sale 1 was
-    assert "2 sale_date values (2024-01-30, 2024-02-01)" in refresh()
+    message = refresh()
+    assert "2 sale_date, category values ((2024-01-30, books), (2024-02-01, books))" in message
     assert_gold_equals_reference(silver, ["sales_daily"])
 
     # state gone, silver unchanged: recomputed in full; nothing differs, so nothing written
@@ -291,7 +297,9 @@ def test_sales_daily_scoped_writes_and_recovery(
     silver.update("sales", 12, status="cancelled")
     silver.update("products", 2, category="toys")
     shutil.rmtree(Path(lakehouse.table_path(Layer.SILVER, "sales")) / "_change_data")
-    assert "full recompute: the changes of silver 'sales'" in refresh()
+    message = refresh()
+    assert "full recompute: silver 'sales' at version" in message, message
+    assert "or its changes since are no longer readable" in message, message
     assert_gold_equals_reference(silver, ["sales_daily"])
 
     # a corrupt state is a lost one
@@ -304,101 +312,60 @@ def test_missing_silver_fails_that_mart_only(spark: SparkSession, tmp_path: Path
     write_silver(spark, lakehouse, {"employees": random_silver(1)["employees"]})
     results = {
         r.table: r
-        for r in run_gold(
-            spark, lakehouse, load_python_marts(), ["sales_daily", "avg_salary_by_age"]
-        )
+        for r in run_gold(spark, lakehouse, load_demo(), ["sales_daily", "avg_salary_by_age"])
     }
     failed = results["sales_daily"]
     assert failed.status is Status.FAILED
     assert (
         "'sales_daily'" in failed.messages[0]
-        and "silver table 'sales' not found" in failed.messages[0]
+        and "silver table 'sales_items' not found" in failed.messages[0]
     )
     assert results["avg_salary_by_age"].status is Status.OK
 
 
-# --- a mart declared by a user: the runner needs nothing else ------------------------------
+# --- a Python model declared by a user: the runner needs nothing else --------------------------
 
 
-def units_by_product(sales_items: DataFrame) -> DataFrame:
-    return sales_items.groupBy("product_id").agg(F.sum("quantity").cast("bigint").alias("units"))
-
-
-def units_by_product_scope(changes: Changes) -> DataFrame:
-    return changes.images("sales_items", "product_id", "quantity").select("product_id")
-
-
-def items_count(sales_items: DataFrame) -> DataFrame:  # no scope function: always in full
-    return sales_items.agg(F.count(F.lit(1)).alias("items"))
-
-
-def test_a_declared_mart_with_its_scope_function_is_incremental(
+def test_a_python_model_with_its_scope_function_is_incremental(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    here = __name__
-    domain = Domain(
-        tables=load_python_marts().tables,
-        gold_models=(
-            GoldModel(
-                name="units_by_product",
-                transform=f"{here}:units_by_product",
-                scope=f"{here}:units_by_product_scope",
-                sources=("sales_items",),
-                grain=("product_id",),
-                columns=(Column("product_id", "bigint"), Column("units", "bigint")),
-            ),
-            GoldModel(
-                name="items_count",
-                transform=f"{here}:items_count",
-                sources=("sales_items",),
-                grain=(),
-                columns=(Column("items", "bigint"),),
-            ),
-        ),
-    )
-    lakehouse = Lakehouse.at(str(tmp_path))
+    domain = load_domain(python_domain(tmp_path / "domain"))
+    units = domain.gold_model("units_by_product")
+    assert units.scope == "tests.medallion.python_model:units_by_product_scope"
+    lakehouse = Lakehouse.at(str(tmp_path / "lake"))
     silver = Silver(spark, lakehouse, {"sales_items": day_sales()["sales_items"]})
     assert_ok(run_gold(spark, lakehouse, domain))
     silver.update("sales_items", 11, quantity=5)
     silver.change("sales_items", deletes=[22])
     messages = assert_ok(run_gold(spark, lakehouse, domain))
     assert messages["units_by_product"].startswith("incremental: 2 product_id values (1, 2)")
-    assert messages["items_count"].startswith("full recompute: no scope function")
-    units = read_rows(spark, lakehouse.table_path(Layer.GOLD, "units_by_product"))
-    assert units == [(1, 7), (2, 2)]
-    assert read_rows(spark, lakehouse.table_path(Layer.GOLD, "items_count")) == [(5,)]
+    assert messages["items_by_product"].startswith("full recompute: no scope function")
+    units_rows = read_rows(spark, lakehouse.table_path(Layer.GOLD, "units_by_product"))
+    assert units_rows == [(1, 7), (2, 2)]
+    items = read_rows(spark, lakehouse.table_path(Layer.GOLD, "items_by_product"))
+    assert items == [(1, 3), (2, 2)]
+    # the notebook way runs a Python model too
+    silver_items = spark.read.format("delta").load(
+        lakehouse.table_path(Layer.SILVER, "sales_items")
+    )
+    assert rows_of(run_model("units_by_product", domain=domain, sales_items=silver_items)) == (
+        units_rows
+    )
 
 
-def test_scope_of_a_product_moving_category_is_every_date_it_sold(spark: SparkSession) -> None:
-    silver = frames(spark, day_sales())
-    products = silver["products"]
-    feed = (
-        products.filter("product_id = 2")
-        .select(
-            "*",
-            F.lit("update_preimage").alias("_change_type"),
-            F.lit(3).cast("bigint").alias("_commit_version"),
-        )
-        .unionByName(
-            products.filter("product_id = 2")
-            .withColumn("category", F.lit("toys"))
-            .select(
-                "*",
-                F.lit("update_postimage").alias("_change_type"),
-                F.lit(3).cast("bigint").alias("_commit_version"),
-            )
-        )
-    )
-    empty = {
-        name: df.limit(0).select(
-            "*", F.lit("").alias("_change_type"), F.lit(0).cast("bigint").alias("_commit_version")
-        )
-        for name, df in silver.items()
-    }
-    changes = Changes(
-        changed={**empty, "products": feed},
-        current=silver,
-        keys={t.name: t.primary_key for t in load_python_marts().tables},
-    )
-    scope = sorted(r.sale_date for r in marts.sales_daily_scope(changes).collect())
-    assert scope == [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1)]
+@pytest.mark.usefixtures("scope_always")
+def test_a_product_moving_category_rescopes_every_date_it_sold(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """sales_daily's derived scope holds the product's old and new category on each of its dates."""
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, day_sales())
+    assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))
+    silver.update("products", 2, category="toys")  # sold on 01-30, 01-31 and 02-01
+    message = assert_ok(run_gold(spark, lakehouse, load_demo(), ["sales_daily"]))["sales_daily"]
+    assert message.startswith("incremental: "), message
+    assert "(2024-01-30, games), (2024-01-30, toys)" in message, message
+    # category is in the grain: the games rows of the three dates go, the toys rows come (the
+    # scope may hold more, e.g. the NULL category of a left join, but rewrites only these)
+    assert "3 rows inserted, 0 updated, 3 deleted" in message, message
+    assert_gold_equals_reference(silver, ["sales_daily"])

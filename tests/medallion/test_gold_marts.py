@@ -1,4 +1,4 @@
-"""Each gold mart against hand-computed rows, and against the plain-Python reference."""
+"""Each demo mart (a SQL model of domain/models) against hand-computed rows."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 from pyspark.sql import SparkSession
 
-from medallion.gold import conform, marts
-from tests.demo import load_python_marts
-from tests.medallion.gold_support import frame, frames, random_silver, rows_of
+from medallion.gold import run_model
+from tests.demo import load_demo
+from tests.medallion.gold_support import frame, rows_of
 from tests.reference import gold_reference as reference
 
 pytestmark = pytest.mark.spark
@@ -20,8 +20,10 @@ JAN1, JAN2, FEB1 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 2, 1)
 
 def compute(spark: SparkSession, name: str, silver: dict[str, list[dict]]) -> list[tuple]:
     """The mart's rows from in-memory silver tables, checked against the declared schema."""
-    model = load_python_marts().gold_model(name)
-    result = getattr(marts, name)(**{s: frame(spark, s, silver.get(s, [])) for s in model.sources})
+    demo = load_demo()
+    model = demo.gold_model(name)
+    inputs = {s: frame(spark, s, silver.get(s, [])) for s in model.sources}
+    result = run_model(name, domain=demo, **inputs)
     declared = [(c.name, c.type) for c in model.columns]
     assert [(f.name, f.dataType.simpleString()) for f in result.schema] == declared
     return rows_of(result)
@@ -196,15 +198,3 @@ def test_avg_salary_by_age(spark: SparkSession) -> None:
             (40, None, None, 1, None, None),
         ]
     )
-
-
-@pytest.mark.parametrize("seed", [11, 12])
-def test_marts_equal_the_plain_python_reference(spark: SparkSession, seed: int) -> None:
-    silver = random_silver(seed)
-    inputs = frames(spark, silver)
-    for model in load_python_marts().gold_models:
-        transform = getattr(marts, model.name)
-        result = conform(transform(**{s: inputs[s] for s in model.sources}), model)
-        expected = reference.mart(model.name, silver)
-        assert expected, f"{model.name}: the random data set must produce rows"
-        assert rows_of(result) == expected, model.name

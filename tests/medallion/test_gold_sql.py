@@ -1,5 +1,6 @@
-"""SQL gold models on Spark: equal to the Python marts and the reference, refreshed incrementally
-with a scope derived from the query, and recomputed in full (with the reason) when needed."""
+"""SQL gold models on Spark (the demo's marts in domain/models): equal to the independent reference,
+refreshed incrementally with a scope derived from the query, and recomputed in full (with the
+reason) when needed."""
 
 from __future__ import annotations
 
@@ -8,26 +9,30 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from medallion.gold import conform, marts, run_gold, run_model, sql_scope
+from medallion.gold import run_gold, run_model, sql_scope
 from medallion.gold.sql_transform import run_sql
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
-from medallion.spec.sql_model import load_sql_model, parse_sql_model
-from tests.demo import load_python_marts
+from medallion.spec.sql_model import parse_sql_model
+from tests.demo import load_demo
 from tests.medallion.gold_support import frame, frames, random_silver, read_rows, rows_of
 from tests.medallion.test_gold_incremental import Silver, assert_ok, completed_sales_with_items
+from tests.medallion.test_pipeline import expected_silver
 from tests.medallion.test_sql_model import TYPED_COLUMNS, TYPED_QUERY
 from tests.pipeline import PipelineRun
 from tests.reference import gold_reference as reference
 
-#: The demo's tables, with its marts as the Python transforms (the SQL models' reference).
-DOMAIN = load_python_marts()
+#: The demo domain: its tables and its marts, SQL models read from domain/models.
+DOMAIN = load_demo()
+SQL_MODELS = DOMAIN.gold_models
+SQL_DOMAIN = DOMAIN
 
 pytestmark = pytest.mark.spark
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "examples" / "sql-models"
-SQL_MODELS = tuple(load_sql_model(p, DOMAIN.tables) for p in sorted(MODELS_DIR.glob("*.sql")))
-SQL_DOMAIN = Domain(tables=DOMAIN.tables, gold_models=SQL_MODELS)
+
+def test_the_demo_marts_are_sql_models() -> None:
+    assert [m.name for m in SQL_MODELS if not m.sql or m.transform] == []
+    assert len(SQL_MODELS) == 4
 
 
 def sql_model(name: str, sql: str, metadata: str) -> GoldModel:
@@ -56,21 +61,21 @@ def test_sql_models_equal_the_plain_python_reference(spark: SparkSession, seed: 
         assert rows_of(result) == expected, model.name
 
 
-def test_sql_models_equal_the_python_marts_on_pipeline_data(
+def test_models_run_by_name_equal_the_reference_on_pipeline_data(
     spark: SparkSession, pipeline_run: PipelineRun
 ) -> None:
+    """The notebook way (a model's name and the DataFrames it reads) on the pipeline's silver."""
     lakehouse = pipeline_run.lakehouse
     silver = {
         t.name: spark.read.format("delta").load(lakehouse.table_path(Layer.SILVER, t.name))
         for t in DOMAIN.tables
     }
+    reference_silver = expected_silver()
     for model in SQL_MODELS:
-        python = DOMAIN.gold_model(model.name)
         inputs = {s: silver[s] for s in model.sources}
-        expected = rows_of(conform(getattr(marts, model.name)(**inputs), python))
+        expected = reference.mart(model.name, reference_silver)
         assert expected, model.name
-        # by name: the notebook way, with the model from the domain given
-        assert rows_of(run_model(model.name, domain=SQL_DOMAIN, **inputs)) == expected, model.name
+        assert rows_of(run_model(model.name, domain=DOMAIN, **inputs)) == expected, model.name
 
 
 def test_sql_models_refresh_incrementally(

@@ -32,13 +32,13 @@ from medallion.gold import run_gold, run_model, sql_scope
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
 from medallion.spec.sql_model import parse_sql_model
-from tests.demo import load_python_marts
+from tests.demo import load_demo
 from tests.medallion.gold_support import CATEGORIES, REGIONS, STATES, random_silver, rows_of
 from tests.medallion.test_gold_incremental import Silver
 from tests.medallion.test_gold_sql import SQL_MODELS
 
-#: The demo's tables, with its marts as the Python transforms (the SQL models' reference).
-DOMAIN = load_python_marts()
+#: The demo's tables and its marts (SQL models).
+DOMAIN = load_demo()
 
 pytestmark = pytest.mark.spark
 

@@ -8,11 +8,12 @@ import pytest
 
 from medallion.spec import GoldModel, SpecError
 from medallion.spec.sql_model import load_sql_model, parse_sql_model
-from tests.demo import load_demo
+from tests.demo import DEMO_FOLDER, load_demo
 
-MODELS = Path(__file__).resolve().parents[2] / "examples" / "sql-models"
+#: The demo's marts: SQL models in the repository's domain folder.
+MODELS = DEMO_FOLDER / "models"
 TABLES = load_demo().tables
-#: The demo marts' columns as docs/demo.md defines them (and as the Python marts produced them).
+#: The demo marts' columns as docs/demo.md defines them.
 DEMO_COLUMNS = {
     "sales_daily": [
         ("sale_date", "date"),
@@ -96,11 +97,18 @@ def error(sql: str, metadata: str = "grain: [sale_id]") -> str:
 
 @pytest.mark.parametrize("path", sorted(MODELS.glob("*.sql")), ids=lambda p: p.stem)
 def test_demo_models_declare_the_documented_columns(path: Path) -> None:
+    assert sorted(p.stem for p in MODELS.iterdir()) == sorted(DEMO_COLUMNS)
     sql_model = load_sql_model(path, TABLES)
     assert sql_model.sql.lstrip().upper().startswith(("SELECT", "WITH"))
     assert sql_model.transform == ""
     assert [(c.name, c.type) for c in sql_model.columns] == DEMO_COLUMNS[path.stem]
     assert all(c.comment for c in sql_model.columns)
+
+
+def test_the_docs_carry_each_demo_model_verbatim() -> None:
+    docs = (DEMO_FOLDER.parent / "docs" / "demo.md").read_text()
+    for path in sorted(MODELS.glob("*.sql")):
+        assert f"`domain/models/{path.name}`:\n\n```sql\n{path.read_text()}```" in docs, path.name
 
 
 def test_types_follow_sparks_rules() -> None:

@@ -1,9 +1,8 @@
 """An independent reference for the gold marts: plain Python, ``decimal`` and ``fractions``.
 
-Written from the definitions in docs/demo.md#gold-marts and ``medallion/gold/marts.py``'s
-docstring, not from the Spark code. Inputs are silver tables as lists of dicts (declared
-columns; extra keys are ignored); each mart returns its rows as tuples in the declared column
-order, sorted.
+Written from the definitions in docs/demo.md#gold-marts, not from the SQL of the models. Inputs
+are silver tables as lists of dicts (declared columns; extra keys are ignored); each mart returns
+its rows as tuples in the declared column order, sorted.
 """
 
 from __future__ import annotations
