@@ -642,3 +642,26 @@ def insert_new(
         ensure_table(spark, path, nullable)
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     merge_sql(spark, df, path, on, "WHEN NOT MATCHED THEN INSERT *", txn=txn)
+
+
+def checkpoint(df: DataFrame) -> DataFrame:
+    """``df`` computed now and kept by the executors (memory, then disk) until :func:`release`.
+
+    A local checkpoint cuts the plan (what reads it plans over a scan of its rows, not over
+    the query that made them) and, unlike a cache, runs with adaptive execution.
+    """
+    return df.localCheckpoint(eager=True)
+
+
+def release(*frames: DataFrame | None) -> None:
+    """Free the blocks of checkpoints made by :func:`checkpoint` (others are left alone).
+
+    Spark frees them only once the JVM collects the RDD, which a long session may not do for
+    hours: meanwhile they fill storage memory and push every later job to spill.
+    """
+    for df in frames:
+        if df is None:
+            continue
+        plan = df._jdf.queryExecution().logical()
+        if plan.nodeName() == "LogicalRDD":
+            plan.rdd().unpersist(False)

@@ -154,17 +154,21 @@ def refresh(
         scope, reason, result.rows_in = _scope(spark, model, sources, state, scope_function)
 
     inputs = {name: source.read(spark) for name, source in sources.items()}
-    if reason is not None:
-        new = conform(transform(**inputs), model)
-        metrics = _write_full(spark, gold_path, new, model, recreate=gold is None)
-        result.messages.append(f"full recompute: {reason}; {_describe(metrics)}")
-    elif scope is not None and scope.size:
-        new = scope.restrict(conform(transform(**inputs), model))
-        metrics = write_difference(spark, gold_path, new, model, scope)
-        result.messages.append(f"incremental: {scope.describe()}; {_describe(metrics)}")
-    else:
-        metrics = {}
-        result.messages.append("incremental: the silver changes touch no gold row")
+    try:
+        if reason is not None:
+            new = conform(transform(**inputs), model)
+            metrics = _write_full(spark, gold_path, new, model, recreate=gold is None)
+            result.messages.append(f"full recompute: {reason}; {_describe(metrics)}")
+        elif scope is not None and scope.size:
+            new = scope.restrict(conform(transform(**inputs), model))
+            metrics = write_difference(spark, gold_path, new, model, scope)
+            result.messages.append(f"incremental: {scope.describe()}; {_describe(metrics)}")
+        else:
+            metrics = {}
+            result.messages.append("incremental: the silver changes touch no gold row")
+    finally:
+        if scope is not None:
+            scope.release()
     # rows_out: gold rows inserted, updated or deleted.
     if _MERGED in metrics:
         result.rows_out = sum(metrics.get(k, 0) for k in _WRITTEN)
@@ -226,20 +230,22 @@ def write_difference(
     current = delta_io.read_delta(spark, path)
     if scope is not None:
         current = scope.restrict(current)
-    # A local checkpoint runs with adaptive execution (a cached plan would not) and gives the
-    # MERGE a small, fixed source.
-    difference = compare(new, current, model).localCheckpoint(eager=True)
-    if difference.isEmpty():
-        return {}
-    return delta_io.merge_rows(
-        spark,
-        path,
-        difference,
-        on=_all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain]),
-        columns=model.column_names,
-        keys=model.grain,
-        delete_flag=DELETE,
-    )
+    # Computed once: the MERGE gets a small, fixed source.
+    difference = delta_io.checkpoint(compare(new, current, model))
+    try:
+        if difference.isEmpty():
+            return {}
+        return delta_io.merge_rows(
+            spark,
+            path,
+            difference,
+            on=_all([F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in model.grain]),
+            columns=model.column_names,
+            keys=model.grain,
+            delete_flag=DELETE,
+        )
+    finally:
+        delta_io.release(difference)
 
 
 def compare(new: DataFrame, current: DataFrame, model: GoldModel) -> DataFrame:

@@ -9,6 +9,8 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion import delta_io
+
 #: Values shown when a scope is described.
 SAMPLE = 5
 #: Up to this many values the scope is broadcast to every join that restricts to it.
@@ -32,12 +34,15 @@ class Scope:
 
     @classmethod
     def of(cls, keys: DataFrame) -> Scope:
-        """The distinct rows of ``keys``, computed once."""
-        # A local checkpoint, not a cache: a cached plan would run without adaptive execution.
-        distinct = keys.distinct().localCheckpoint(eager=True)
+        """The distinct rows of ``keys``, computed once (until :meth:`release`)."""
+        distinct = delta_io.checkpoint(keys.distinct())
         size = distinct.count()
         first = distinct.orderBy(*keys.columns).limit(SAMPLE).collect() if size else []
         return cls(distinct, size, tuple(tuple(row) for row in first))
+
+    def release(self) -> None:
+        """Free the computed keys (the scope is not used after this)."""
+        delta_io.release(self.keys)
 
     @property
     def columns(self) -> tuple[str, ...]:

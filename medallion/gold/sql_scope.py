@@ -32,6 +32,7 @@ recomputing everything is cheaper than the scoped path.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 #: Above this share of the mart's rows in the scope, a full recompute is the cheaper path.
 SCOPE_SHARE_LIMIT = 0.5
 OLD, NEW = "old", "new"
+#: The checkpoints of the derivation running in this thread (freed when it ends).
+_MATERIALISED: ContextVar[list[DataFrame]] = ContextVar("materialised")
 _NONDETERMINISTIC = (exp.Rand, exp.Randn, exp.Uuid, exp.CurrentTimestamp, exp.CurrentDate)
 _JOIN_SIDES = ("", "LEFT")
 _JOIN_KINDS = ("", "INNER", "OUTER", "CROSS")
@@ -455,9 +458,10 @@ def _union(frames: Sequence[DataFrame]) -> DataFrame | None:
 
 
 def materialise(df: DataFrame) -> DataFrame:
-    """``df`` computed now and kept in executor memory (and disk) for the derivation."""
-    # A local checkpoint, not a cache: a cached plan would run without adaptive execution.
-    return df.localCheckpoint(eager=True)
+    """``df`` computed now and kept until the derivation ends (:func:`derive` frees it)."""
+    frame = delta_io.checkpoint(df)
+    _MATERIALISED.get().append(frame)
+    return frame
 
 
 def _named(df: DataFrame | None, columns: Sequence[str]) -> DataFrame | None:
@@ -521,6 +525,8 @@ def derive(
     changed = frozenset(n for n, s in sources.items() if state.sources[n].version != s.version)
     feeds: dict[str, DataFrame] = {}
     read = 0
+    materialised: list[DataFrame] = []
+    token = _MATERIALISED.set(materialised)
     try:
         with views(spark) as registered:
             ctx = Context(registered, {OLD: {}, NEW: {}}, {OLD: {}, NEW: {}}, changed)
@@ -574,6 +580,8 @@ def derive(
             except Exception as error:
                 return None, f"deriving the scope failed ({_summary(error)})", read
     finally:
+        _MATERIALISED.reset(token)
+        delta_io.release(*materialised)
         for feed in feeds.values():
             feed.unpersist()
     chosen, reason = choose(spark, scope, gold_path)
@@ -585,6 +593,7 @@ def choose(spark: SparkSession, scope: Scope, gold_path: str) -> tuple[Scope | N
     rows = delta_io.read_delta(spark, gold_path).count()
     share = scope.size / rows if rows else 1.0
     if scope.size and share > SCOPE_SHARE_LIMIT:
+        scope.release()
         return None, (
             f"the changes touch {scope.size} of the mart's {rows} rows ({share:.0%}, above the "
             f"{SCOPE_SHARE_LIMIT:.0%} beyond which recomputing everything is cheaper)"
