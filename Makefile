@@ -52,8 +52,10 @@ format: $(INSTALLED) ## Apply ruff's fixes and formatting
 typecheck: $(INSTALLED) ## mypy over medallion/ and infra/
 	$(BIN)/mypy
 
-pytest: $(INSTALLED) tools databases ## Only the tests
-	$(BIN)/pytest
+# Two workers, one Spark each: on two cores Spark's driver-side latency leaves room for both.
+TEST_WORKERS ?= 2
+pytest: $(INSTALLED) tools databases ## Only the tests (TEST_WORKERS=2 processes)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The infer tests start their own PostgreSQL and MariaDB servers (tests/databases.py) from
 # Debian's binaries; install them when absent (as root, or through sudo on a hosted runner).

@@ -1,8 +1,10 @@
 """Shared fixtures: one SparkSession (real Spark + Delta) for the whole test run.
 
 Tests are marked by what they need, from the fixtures they use (so nobody has to remember):
-``spark`` for the SparkSession, ``s3`` for the moto server. ``make test-fast`` runs the rest
-(``pytest -m "not spark and not s3"``).
+``spark`` for the SparkSession, ``s3`` for the moto server, ``database`` for the database
+servers. ``make test-fast`` runs the rest (``pytest -m "not spark and not s3 and not database"``).
+``make test`` runs on two xdist workers; the tests sharing an expensive session fixture (the
+end-to-end lakehouse, the database servers) are grouped on one worker.
 """
 
 from __future__ import annotations
@@ -43,10 +45,29 @@ def needs(fixtures: set[str] | list[str]) -> set[str]:
     return {marker for marker, names in NEEDS.items() if names & set(fixtures)}
 
 
+#: Session fixture -> the xdist group of the tests that use it. Under ``pytest -n N --dist
+#: loadgroup`` (``make test``) a group runs on one worker, so each expensive fixture is built
+#: once: the session ones named here, and a module's own (every other test is grouped by module).
+GROUPS: dict[str, str] = {
+    "pipeline_run": "pipeline",
+    "postgres_url": "databases",
+    "mariadb_url": "databases",
+}
+
+
+def group_of(fixtures: set[str] | list[str], module: str) -> str:
+    """The worker group of a test of ``module`` using ``fixtures``."""
+    return next((GROUPS[f] for f in fixtures if f in GROUPS), module)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for marker in needs(getattr(item, "fixturenames", [])):
+        fixtures = getattr(item, "fixturenames", [])
+        for marker in needs(fixtures):
             item.add_marker(marker)
+        module = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group_of(fixtures, module)))
 
 
 @pytest.fixture(scope="session")
