@@ -49,14 +49,16 @@ class Scope:
         return tuple(self.keys.columns)
 
     def restrict(self, df: DataFrame) -> DataFrame:
-        """The rows of ``df`` inside the scope."""
-        # Renamed, so that a ``df`` read from the same tables cannot make the condition trivial.
-        keys = self.keys.select([F.col(c).alias(f"_scope_{c}") for c in self.columns])
-        keys = F.broadcast(keys) if self.size <= BROADCAST_LIMIT else keys
-        condition = reduce(
-            lambda a, b: a & b, [df[c].eqNullSafe(keys[f"_scope_{c}"]) for c in self.columns]
-        )
-        return df.join(keys, condition, "left_semi")
+        """The rows of ``df`` inside the scope.
+
+        With several columns, each column's values alone restrict ``df`` first: a looser
+        condition that Spark can push further down than the whole key, below a join to the
+        one table that column comes from (``sale_date`` to ``sales``, where ``(sale_date,
+        category)`` stops above the join of ``sales`` and ``products``).
+        """
+        for column in self.columns if len(self.columns) > 1 else ():
+            df = _semi_join(df, self.keys.select(column).distinct(), self.size)
+        return _semi_join(df, self.keys, self.size)
 
     def describe(self) -> str:
         """E.g. ``3 sale_date values (2024-01-02, 2024-01-03, 2024-01-09)``."""
@@ -64,6 +66,16 @@ class Scope:
         more = ", ..." if self.size > len(self.sample) else ""
         note = f" ({self.note})" if self.note else ""
         return f"{self.size} {', '.join(self.columns)} values ({shown}{more}){note}"
+
+
+def _semi_join(df: DataFrame, keys: DataFrame, size: int) -> DataFrame:
+    """The rows of ``df`` whose ``keys.columns`` equal (NULL-safe) a row of ``keys``."""
+    columns = keys.columns
+    # Renamed, so that a ``df`` read from the same tables cannot make the condition trivial.
+    keys = keys.select([F.col(c).alias(f"_scope_{c}") for c in columns])
+    keys = F.broadcast(keys) if size <= BROADCAST_LIMIT else keys
+    condition = reduce(lambda a, b: a & b, [df[c].eqNullSafe(keys[f"_scope_{c}"]) for c in columns])
+    return df.join(keys, condition, "left_semi")
 
 
 def _show(value: tuple[Any, ...]) -> str:
