@@ -24,3 +24,11 @@ def test_this_test_is_grouped_by_its_module(request: pytest.FixtureRequest) -> N
     marker = request.node.get_closest_marker("xdist_group")
     assert marker is not None and marker.args == ("tests/test_markers.py",)
     assert request.node.get_closest_marker("spark") is None
+
+
+def test_xdist_schedules_by_the_groups(request: pytest.FixtureRequest) -> None:
+    """Under ``--dist loadgroup`` xdist appends the group to the test's id and schedules by it
+    (it silently stops doing so with an incompatible pytest)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run under pytest-xdist --dist loadgroup")
+    assert request.node.nodeid.endswith("@tests/test_markers.py"), request.node.nodeid
