@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,3 +45,23 @@ def pipeline_run(
         generate(lakehouse, domain=demo_domain, scale=PIPELINE_SCALE, batches=batches)
         reports.append(run(spark, lakehouse, demo_domain, max_bad_ratio=PIPELINE_MAX_BAD_RATIO))
     return PipelineRun(lakehouse, *reports)
+
+
+def naive_utc(value: Any) -> Any:
+    """Spark returns timestamps as naive datetimes in the session zone (UTC)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def expected_silver() -> dict[str, list[dict[str, Any]]]:
+    """Silver as the source database holds it after the fixture's batches (the generator's own
+    record of the states it produced), timestamps as Spark returns them."""
+    from medallion.generate import expected_states
+    from tests.demo import load_demo
+
+    states = expected_states(domain=load_demo(), scale=PIPELINE_SCALE, through_batch=3)
+    return {
+        name: [{k: naive_utc(v) for k, v in row.items()} for row in table.to_pylist()]
+        for name, table in states.items()
+    }

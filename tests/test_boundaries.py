@@ -94,3 +94,24 @@ def test_the_delta_io_check_finds_an_offender(tmp_path: Path) -> None:
         "import delta\n\ndef f(spark):\n    return spark.sparkContext._jvm\n"
     )
     assert delta_or_jvm_use(package) == {"medallion/sneaky.py": ["1: import delta", "4: ._jvm"]}
+
+
+def imported_test_modules(folder: Path) -> dict[str, list[str]]:
+    """Per module below ``folder``: the test modules (``test_*``) it imports."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.rsplit(".", 1)[-1].startswith("test_"):
+                found.setdefault(str(path.relative_to(folder.parent)), []).append(module)
+    return found
+
+
+def test_tests_share_data_through_support_modules_not_other_tests() -> None:
+    assert imported_test_modules(ROOT / "tests") == {}
+
+
+def test_the_test_import_check_finds_an_offender(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_b.py").write_text("from tests.test_a import ROWS\n")
+    assert imported_test_modules(tmp_path / "tests") == {"tests/test_b.py": ["tests.test_a"]}

@@ -247,3 +247,16 @@ def is_allowed(
 def actions(document: Mapping[str, Any]) -> Iterator[str]:
     for statement in statements(document):
         yield from as_list(statement.get("Action", []))
+
+
+def assert_parented_and_named(stack: StackRun) -> None:
+    """No stray resource at the stack root (triggers included), and every child's name starts
+    with its parent's, so two lakehouses never collide."""
+    by_urn = {r.urn: r for r in stack.resources}
+    for resource in stack.resources:
+        if resource.type == "medallion:index:Lakehouse":
+            continue
+        assert resource.parent in by_urn, f"{resource.name} is not inside a component"
+        parent = by_urn[resource.parent]
+        assert not parent.custom, f"{resource.name}: parent {parent.name} is not a component"
+        assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} under {parent.name}"

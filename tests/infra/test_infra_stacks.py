@@ -14,6 +14,7 @@ from stackrun import (
     TRIGGER,
     WORKGROUP,
     StackRun,
+    assert_parented_and_named,
 )
 
 COMPONENTS = {
@@ -36,16 +37,7 @@ def test_components_compose_the_lakehouse(stack: StackRun) -> None:
 
 
 def test_every_resource_is_parented_and_named_from_its_component(stack: StackRun) -> None:
-    """No stray resource at the stack root (triggers included), and every child's name starts
-    with its parent's, so two lakehouses never collide."""
-    by_urn = {r.urn: r for r in stack.resources}
-    for resource in stack.resources:
-        if resource.type == "medallion:index:Lakehouse":
-            continue
-        assert resource.parent in by_urn, f"{resource.name} is not inside a component"
-        parent = by_urn[resource.parent]
-        assert not parent.custom, f"{resource.name}: parent {parent.name} is not a component"
-        assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} under {parent.name}"
+    assert_parented_and_named(stack)
 
 
 def test_each_layer_owns_bucket_database_job_role_and_logs(stack: StackRun) -> None:

@@ -27,13 +27,11 @@ from stackrun import (
     Resource,
     StackRun,
     actions,
+    assert_parented_and_named,
     is_allowed,
     load_config,
     run_stacks,
     statements,
-)
-from test_infra_stacks import (
-    test_every_resource_is_parented_and_named_from_its_component as check_parenting,
 )
 
 from infra import sources
@@ -343,7 +341,7 @@ def test_one_replication_component_per_source(run: StackRun) -> None:
 
 
 def test_every_resource_is_parented_and_named_from_its_component(run: StackRun) -> None:
-    check_parenting(run)
+    assert_parented_and_named(run)
 
 
 def test_default_stacks_declare_no_replication(stack: StackRun) -> None:

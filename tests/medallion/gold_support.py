@@ -7,6 +7,7 @@ applied with a MERGE like silver's, so the feed holds pre- and post-images.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.layout import Lakehouse, Layer
+from medallion.results import TableResult
 from medallion.spec import Table
 from tests.demo import load_demo
 from tests.reference.gold_reference import Row, sort_key
@@ -192,3 +194,55 @@ def random_silver(seed: int, sales: int = 40) -> dict[str, list[Row]]:
         "sales_items": items,
         "employees": employees,
     }
+
+
+class Silver:
+    """Silver tables kept twice: as Delta tables (what gold reads) and as Python rows (what the
+    reference reads); every change is applied to both."""
+
+    def __init__(self, spark: SparkSession, lakehouse: Lakehouse, rows: dict[str, list[dict]]):
+        self.spark, self.lakehouse = spark, lakehouse
+        self.rows = copy.deepcopy(rows)
+        write_silver(spark, lakehouse, self.rows)
+
+    def key(self, table: str) -> str:
+        return load_demo().table(table).primary_key[0]
+
+    def get(self, table: str, key: Any) -> dict:
+        return next(r for r in self.rows[table] if r[self.key(table)] == key)
+
+    def change(self, table: str, upserts: Sequence[dict] = (), deletes: Sequence[Any] = ()) -> None:
+        """One silver commit on ``table``: upsert whole rows, delete keys."""
+        self.commit({table: (upserts, deletes)})
+
+    def update(self, table: str, key: Any, **values: Any) -> None:
+        self.change(table, [{**self.get(table, key), **values}])
+
+    def commit(self, changes: dict[str, tuple[Sequence[dict], Sequence[Any]]]) -> None:
+        """One commit per table, the tables written concurrently."""
+        for table, (upserts, deletes) in changes.items():
+            key = self.key(table)
+            replaced = {r[key] for r in upserts} | set(deletes)
+            self.rows[table] = [r for r in self.rows[table] if r[key] not in replaced]
+            self.rows[table] += [dict(r) for r in upserts]
+
+        def write(table: str) -> None:
+            apply(self.spark, self.lakehouse, table, *changes[table])
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(write, changes))
+
+
+def assert_ok(results: list[TableResult]) -> dict[str, str]:
+    """The results' messages by mart, after checking that none failed."""
+    assert [r.status for r in results if r.failed] == [], [r.messages for r in results]
+    return {r.table: " ".join(r.messages) for r in results}
+
+
+def completed_sales_with_items(silver: Silver) -> list[dict]:
+    sold = {i["sale_id"] for i in silver.rows["sales_items"]}
+    return [
+        s
+        for s in silver.rows["sales"]
+        if s["status"] == "completed" and s["sale_id"] in sold and s["sale_ts"] is not None
+    ]

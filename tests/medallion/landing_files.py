@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
 
 from medallion.layout import Lakehouse
 from tests.demo import load_demo
@@ -65,3 +66,26 @@ def employee(employee_id: int, age: Any = 30, **extra: Any) -> dict[str, Any]:
         "reference_date": "2024-01-31",
         **extra,
     }
+
+
+def land_sample(lakehouse: Lakehouse) -> dict[str, int]:
+    """A full load and a CDC file for products (parquet) and employees (CSV)."""
+    write_parquet(lakehouse, "products", "LOAD00000001.parquet", [product(i) for i in (1, 2, 3)])
+    write_parquet(
+        lakehouse,
+        "products",
+        "2024/01/02/20240102-120000000.parquet",
+        [change("U", 5, product(1, "19.99")), change("D", 6, {"product_id": 2})],
+    )
+    write_csv(lakehouse, "employees", "LOAD00000001.csv", [employee(1), employee(2, None)])
+    write_csv(
+        lakehouse,
+        "employees",
+        "2024/02/01/20240201-080000000.csv",
+        [{"Op": "U", "commit_ts": "2024-02-01 08:00:00.250000", **employee(1, 31)}],
+    )
+    return {"products": 5, "employees": 3}
+
+
+def bronze_df(spark: SparkSession, lakehouse: Lakehouse, table: str) -> DataFrame:
+    return spark.read.format("delta").load(lakehouse.table_path("bronze", table))

@@ -20,32 +20,16 @@ from medallion.bronze import run_bronze
 from medallion.layout import Lakehouse
 from medallion.results import Status
 from tests.demo import load_demo
-from tests.medallion.landing_files import change, employee, product, write_csv, write_parquet
+from tests.medallion.landing_files import (
+    bronze_df,
+    change,
+    land_sample,
+    product,
+    write_csv,
+    write_parquet,
+)
 
 VOLATILE = ("_ingested_at", "_batch_id", "_source_file")
-
-
-def land_sample(lakehouse: Lakehouse) -> dict[str, int]:
-    """A full load and a CDC file for products (parquet) and employees (CSV)."""
-    write_parquet(lakehouse, "products", "LOAD00000001.parquet", [product(i) for i in (1, 2, 3)])
-    write_parquet(
-        lakehouse,
-        "products",
-        "2024/01/02/20240102-120000000.parquet",
-        [change("U", 5, product(1, "19.99")), change("D", 6, {"product_id": 2})],
-    )
-    write_csv(lakehouse, "employees", "LOAD00000001.csv", [employee(1), employee(2, None)])
-    write_csv(
-        lakehouse,
-        "employees",
-        "2024/02/01/20240201-080000000.csv",
-        [{"Op": "U", "commit_ts": "2024-02-01 08:00:00.250000", **employee(1, 31)}],
-    )
-    return {"products": 5, "employees": 3}
-
-
-def bronze_df(spark: SparkSession, lakehouse: Lakehouse, table: str) -> DataFrame:
-    return spark.read.format("delta").load(lakehouse.table_path("bronze", table))
 
 
 def comparable(spark: SparkSession, lakehouse: Lakehouse, table: str) -> list[tuple]:

@@ -3,16 +3,13 @@ equal to a full recompute, scoped writes, no-op reruns, recovery."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
@@ -22,11 +19,13 @@ from medallion.gold import run_gold, run_model, sql_scope
 from medallion.gold import runner as gold_runner
 from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
-from medallion.results import Status, TableResult
+from medallion.results import Status
 from medallion.spec import load_domain
 from tests.demo import load_demo
 from tests.medallion.gold_support import (
-    apply,
+    Silver,
+    assert_ok,
+    completed_sales_with_items,
     random_silver,
     read_rows,
     rows_of,
@@ -47,51 +46,8 @@ def scope_always(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))
 
 
-class Silver:
-    """Silver tables kept twice: as Delta tables (what gold reads) and as Python rows (what the
-    reference reads); every change is applied to both."""
-
-    def __init__(self, spark: SparkSession, lakehouse: Lakehouse, rows: dict[str, list[dict]]):
-        self.spark, self.lakehouse = spark, lakehouse
-        self.rows = copy.deepcopy(rows)
-        write_silver(spark, lakehouse, self.rows)
-
-    def key(self, table: str) -> str:
-        return load_demo().table(table).primary_key[0]
-
-    def get(self, table: str, key: Any) -> dict:
-        return next(r for r in self.rows[table] if r[self.key(table)] == key)
-
-    def change(self, table: str, upserts: Sequence[dict] = (), deletes: Sequence[Any] = ()) -> None:
-        """One silver commit on ``table``: upsert whole rows, delete keys."""
-        self.commit({table: (upserts, deletes)})
-
-    def update(self, table: str, key: Any, **values: Any) -> None:
-        self.change(table, [{**self.get(table, key), **values}])
-
-    def commit(self, changes: dict[str, tuple[Sequence[dict], Sequence[Any]]]) -> None:
-        """One commit per table, the tables written concurrently."""
-        for table, (upserts, deletes) in changes.items():
-            key = self.key(table)
-            replaced = {r[key] for r in upserts} | set(deletes)
-            self.rows[table] = [r for r in self.rows[table] if r[key] not in replaced]
-            self.rows[table] += [dict(r) for r in upserts]
-
-        def write(table: str) -> None:
-            apply(self.spark, self.lakehouse, table, *changes[table])
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(write, changes))
-
-
 def gold_version(spark: SparkSession, lakehouse: Lakehouse, model: str) -> int:
     return delta_io.table_state(spark, lakehouse.table_path(Layer.GOLD, model)).version
-
-
-def assert_ok(results: list[TableResult]) -> dict[str, str]:
-    """The results' messages by mart, after checking that none failed."""
-    assert [r.status for r in results if r.failed] == [], [r.messages for r in results]
-    return {r.table: " ".join(r.messages) for r in results}
 
 
 def assert_gold_equals_reference(silver: Silver, models: Sequence[str] = MODELS) -> None:
@@ -110,15 +66,6 @@ def assert_gold_equals_full_recompute(silver: Silver) -> None:
     for model in load_demo().gold_models:
         full = run_model(model, domain=load_demo(), **{s: tables[s] for s in model.sources})
         assert read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name)) == rows_of(full)
-
-
-def completed_sales_with_items(silver: Silver) -> list[dict]:
-    sold = {i["sale_id"] for i in silver.rows["sales_items"]}
-    return [
-        s
-        for s in silver.rows["sales"]
-        if s["status"] == "completed" and s["sale_id"] in sold and s["sale_ts"] is not None
-    ]
 
 
 @pytest.mark.usefixtures("scope_always")

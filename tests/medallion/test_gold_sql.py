@@ -15,11 +15,18 @@ from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
 from medallion.spec.sql_model import parse_sql_model
 from tests.demo import load_demo
-from tests.medallion.gold_support import frame, frames, random_silver, read_rows, rows_of
-from tests.medallion.test_gold_incremental import Silver, assert_ok, completed_sales_with_items
-from tests.medallion.test_pipeline import expected_silver
-from tests.medallion.test_sql_model import TYPED_COLUMNS, TYPED_QUERY
-from tests.pipeline import PipelineRun
+from tests.medallion.gold_support import (
+    Silver,
+    assert_ok,
+    completed_sales_with_items,
+    frame,
+    frames,
+    random_silver,
+    read_rows,
+    rows_of,
+)
+from tests.medallion.sql_model_cases import TYPED_COLUMNS, TYPED_QUERY
+from tests.pipeline import PipelineRun, expected_silver
 from tests.reference import gold_reference as reference
 
 #: The demo domain: its tables and its marts, SQL models read from domain/models.

@@ -33,12 +33,18 @@ from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
 from medallion.spec.sql_model import parse_sql_model
 from tests.demo import load_demo
-from tests.medallion.gold_support import CATEGORIES, REGIONS, STATES, random_silver, rows_of
-from tests.medallion.test_gold_incremental import Silver
-from tests.medallion.test_gold_sql import SQL_MODELS
+from tests.medallion.gold_support import (
+    CATEGORIES,
+    REGIONS,
+    STATES,
+    Silver,
+    random_silver,
+    rows_of,
+)
 
 #: The demo's tables and its marts (SQL models).
 DOMAIN = load_demo()
+SQL_MODELS = DOMAIN.gold_models
 
 pytestmark = pytest.mark.spark
 

@@ -14,9 +14,8 @@ from medallion.bronze import run_bronze
 from medallion.layout import Lakehouse
 from medallion.results import Status
 from tests.demo import load_demo
-from tests.medallion.landing_files import change, product, write_parquet
+from tests.medallion.landing_files import bronze_df, change, land_sample, product, write_parquet
 from tests.medallion.silver_support import append_bronze, cdc
-from tests.medallion.test_bronze import bronze_df, land_sample
 
 PRODUCTS = load_demo().table("products")
 NEW_FILE = "2024/01/05/20240105-000000000.parquet"

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from medallion.generate import expected_states
 from medallion.gold import run_gold
 from medallion.layout import Layer
 from medallion.pipeline import run
 from medallion.read import read_table
 from tests.demo import load_demo
 from tests.medallion.silver_support import quarantined, silver_rows, silver_sources
-from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PIPELINE_SCALE, PipelineRun
+from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PipelineRun, expected_silver
 from tests.reference import gold_reference
 from tests.reference.landing import read_landing
 from tests.reference.silver import expected_silver as reference_silver
@@ -30,21 +27,6 @@ from tests.reference.silver import expected_silver as reference_silver
 def rows(spark: SparkSession, run_: PipelineRun, name: str, columns: tuple[str, ...]) -> list:
     df = read_table(spark, name, run_.lakehouse).select(*columns)
     return sorted((tuple(r) for r in df.collect()), key=gold_reference.sort_key)
-
-
-def naive_utc(value: Any) -> Any:
-    """Spark returns timestamps as naive datetimes in the session zone (UTC)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def expected_silver() -> dict[str, list[dict[str, Any]]]:
-    states = expected_states(domain=load_demo(), scale=PIPELINE_SCALE, through_batch=3)
-    return {
-        name: [{k: naive_utc(v) for k, v in row.items()} for row in table.to_pylist()]
-        for name, table in states.items()
-    }
 
 
 def test_every_table_succeeds_in_both_runs(pipeline_run: PipelineRun) -> None:
