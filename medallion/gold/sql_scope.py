@@ -32,7 +32,6 @@ recomputing everything is cheaper than the scoped path.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -56,8 +55,6 @@ if TYPE_CHECKING:
 #: Above this share of the mart's rows in the scope, a full recompute is the cheaper path.
 SCOPE_SHARE_LIMIT = 0.5
 OLD, NEW = "old", "new"
-#: The checkpoints of the derivation running in this thread (freed when it ends).
-_MATERIALISED: ContextVar[list[DataFrame]] = ContextVar("materialised")
 _NONDETERMINISTIC = (exp.Rand, exp.Randn, exp.Uuid, exp.CurrentTimestamp, exp.CurrentDate)
 _JOIN_SIDES = ("", "LEFT")
 _JOIN_KINDS = ("", "INNER", "OUTER", "CROSS")
@@ -211,7 +208,8 @@ def _has_aggregate(node: exp.Expr) -> bool:
 
 @dataclass
 class Context:
-    """The views one derivation reads: tables now and as last consumed, and their changes."""
+    """The views one derivation reads: tables now and as last consumed, and their changes;
+    the rows it computed once (freed when it ends)."""
 
     views: Views
     full: dict[str, dict[str, str]]
@@ -220,6 +218,13 @@ class Context:
     cache: dict[tuple[int, tuple[str, ...]], tuple[DataFrame | None, DataFrame | None]] = field(
         default_factory=dict
     )
+    checkpoints: list[DataFrame] = field(default_factory=list)
+
+    def materialise(self, df: DataFrame) -> DataFrame:
+        """``df`` computed now and kept until the derivation ends (:func:`derive` frees it)."""
+        frame = delta_io.checkpoint(df)
+        self.checkpoints.append(frame)
+        return frame
 
 
 def images(block: Block, columns: Sequence[str], ctx: Context) -> tuple[DataFrame | None, ...]:
@@ -230,13 +235,13 @@ def images(block: Block, columns: Sequence[str], ctx: Context) -> tuple[DataFram
         return ctx.cache[key]
     expressions = [block.outputs[c] for c in columns]
     if block.partition is not None:
-        keys = _union(_both(_spj(block, block.partition, ctx)))
+        keys = _union(_both(_spj(block, block.partition, ctx)), ctx)
         result = _restricted_both(block, block.partition, keys, columns, ctx)
     elif not block.aggregate or not any(_has_aggregate(e) for e in expressions):
         olds, news = _spj(block, expressions, ctx)
-        result = (_named(_union(olds), columns), _named(_union(news), columns))
+        result = (_named(_union(olds, ctx), columns), _named(_union(news, ctx), columns))
     else:
-        keys = _union(_both(_spj(block, block.group, ctx))) if block.group else None
+        keys = _union(_both(_spj(block, block.group, ctx)), ctx) if block.group else None
         if block.group and keys is None:
             result = (None, None)
         else:
@@ -280,7 +285,7 @@ def _restricted(
             [df[f"_k{j}"].eqNullSafe(keys[f"_c{j}"]) for j in range(len(key_expressions))],
         )
         df = df.join(F.broadcast(keys), condition, "left_semi")
-    return materialise(df.select(*columns))
+    return ctx.materialise(df.select(*columns))
 
 
 def _spj(
@@ -445,7 +450,7 @@ def _both(images: tuple[list[DataFrame], list[DataFrame]]) -> list[DataFrame]:
     return [*images[0], *images[1]]
 
 
-def _union(frames: Sequence[DataFrame]) -> DataFrame | None:
+def _union(frames: Sequence[DataFrame], ctx: Context) -> DataFrame | None:
     """The distinct rows of ``frames``, computed once (None when there are none).
 
     Each level's images are materialised (a local checkpoint): the level above then plans
@@ -454,14 +459,7 @@ def _union(frames: Sequence[DataFrame]) -> DataFrame | None:
     """
     if not frames:
         return None
-    return materialise(reduce(lambda a, b: a.union(b), frames).distinct())
-
-
-def materialise(df: DataFrame) -> DataFrame:
-    """``df`` computed now and kept until the derivation ends (:func:`derive` frees it)."""
-    frame = delta_io.checkpoint(df)
-    _MATERIALISED.get().append(frame)
-    return frame
+    return ctx.materialise(reduce(lambda a, b: a.union(b), frames).distinct())
 
 
 def _named(df: DataFrame | None, columns: Sequence[str]) -> DataFrame | None:
@@ -488,7 +486,7 @@ def grain_changes(
             e.find(exp.Window) or (top.aggregate and _has_aggregate(e)) for e in grain_expressions
         )
         if plain and all(partition):
-            rows = _union(_both(_spj(top, [*grain_expressions, *top.partition], ctx)))
+            rows = _union(_both(_spj(top, [*grain_expressions, *top.partition], ctx)), ctx)
             if rows is None:
                 return None
             direct = rows.select(*[F.col(f"_c{j}").alias(c) for j, c in enumerate(grain)])
@@ -503,7 +501,7 @@ def grain_changes(
             held = gold.join(F.broadcast(parts), condition, "left_semi").select(*grain)
             return direct.union(held).distinct()
     old, new = images(top, grain, ctx)
-    return _union([d for d in (old, new) if d is not None])
+    return _union([d for d in (old, new) if d is not None], ctx)
 
 
 # --- the runner's hook ------------------------------------------------------------------------
@@ -525,11 +523,12 @@ def derive(
     changed = frozenset(n for n, s in sources.items() if state.sources[n].version != s.version)
     feeds: dict[str, DataFrame] = {}
     read = 0
-    materialised: list[DataFrame] = []
-    token = _MATERIALISED.set(materialised)
+    checkpoints: list[DataFrame] = []
     try:
         with views(spark) as registered:
-            ctx = Context(registered, {OLD: {}, NEW: {}}, {OLD: {}, NEW: {}}, changed)
+            ctx = Context(
+                registered, {OLD: {}, NEW: {}}, {OLD: {}, NEW: {}}, changed, checkpoints=checkpoints
+            )
             columns = referenced_columns(top)
             for name, source in sources.items():
                 now = registered.add(source.read(spark), f"{name}_now")
@@ -555,7 +554,7 @@ def derive(
                         ),
                         0,
                     )
-                moved = materialise(
+                moved = ctx.materialise(
                     changed_images(
                         feed,
                         source.table.primary_key,
@@ -580,8 +579,7 @@ def derive(
             except Exception as error:
                 return None, f"deriving the scope failed ({_summary(error)})", read
     finally:
-        _MATERIALISED.reset(token)
-        delta_io.release(*materialised)
+        delta_io.release(*checkpoints)
         for feed in feeds.values():
             feed.unpersist()
     chosen, reason = choose(spark, scope, gold_path)
