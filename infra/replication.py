@@ -7,7 +7,7 @@ Per source (``medallion:sources``, see ``infra/sources.py``):
 - a source endpoint that reads its connection (host, port, user, password) from a Secrets
   Manager secret: the stack never holds a password;
 - an S3 target endpoint writing ``landing/<source>/<table>/`` of the bronze bucket with every
-  setting the landing contract needs (:data:`LANDING_SETTINGS`, DESIGN §2);
+  setting the landing contract needs (:data:`LANDING_SETTINGS`, docs/contract.md#landing);
 - a service role DMS assumes for both endpoints: it writes below ``landing/<source>/`` only,
   uses the lakehouse key, and reads that source's secret only;
 - an event subscription sending the replication's failures and state changes to the lakehouse
@@ -33,7 +33,8 @@ from medallion.spec import CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN, Domain, Table
 
 #: Full load of every selected table, then ongoing changes (CDC) from the moment it started.
 REPLICATION_TYPE = "full-load-and-cdc"
-#: The S3 target settings the landing contract depends on (DESIGN §2; docs/replication.md).
+#: The S3 target settings the landing contract depends on (docs/contract.md#landing and
+#: docs/replication.md).
 #: One wrong value corrupts silver without an error, so each has a test that fails on change.
 LANDING_SETTINGS: dict[str, Any] = {
     "data_format": "parquet",

@@ -302,11 +302,13 @@ def merge_sql(
 
 
 def commit_metrics(spark: SparkSession, path: str, after: int) -> dict[str, int]:
-    """The ``operationMetrics`` of the latest commit if it is newer than version ``after``."""
-    row = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
-    if row is None or row["version"] <= after:
+    """The ``operationMetrics`` of the latest commit if it is newer than version ``after`` (read
+    from its commit file: no Spark job)."""
+    latest = latest_version(spark, path)
+    if latest <= after:
         return {}
-    return {key: int(value) for key, value in (row["operationMetrics"] or {}).items()}
+    commits = logged_commits(spark, path, "", latest - 1, latest)
+    return commits[-1].metrics if commits else {}
 
 
 def append_counted(

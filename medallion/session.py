@@ -28,14 +28,19 @@ MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
-#: Local defaults: small machine, few partitions, no UI, UTC everywhere.
+#: One shuffle partition per local core: on a laptop every extra partition is one more task
+#: whose fixed cost outweighs its share of the work (``make run`` at scale 0.05: 45 s with 4
+#: partitions, 39 s with 2, on 2 cores).
+CORES = str(max(1, os.cpu_count() or 1))
+
+#: Local defaults: few partitions, a one-partition Delta log replay, no UI, UTC everywhere.
 LOCAL_DEFAULTS: Mapping[str, str] = {
     "spark.sql.extensions": DELTA_EXTENSION,
     "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    "spark.sql.shuffle.partitions": CORES,
+    "spark.default.parallelism": CORES,
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
@@ -43,7 +48,7 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
-    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.databricks.delta.snapshotPartitions": "1",
     "spark.jars.repositories": MAVEN_CENTRAL,
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from medallion.spec import Domain, load_domain
 
-#: The repository's domain folder: the retail/HR demo of DESIGN §3.
+#: The repository's domain folder: the retail/HR demo of docs/demo.md.
 DEMO_FOLDER = Path(__file__).resolve().parents[1] / "domain"
 
 

@@ -68,7 +68,7 @@ def _wanted(batches: Sequence[int] | None) -> list[int]:
 def _plan(sim: Simulation, domain: Domain) -> tuple[list[tuple[TableSim, Table]], list[str]]:
     """Pair each declared table with its simulator; tables without one are skipped.
 
-    The generator writes the demo (DESIGN §3) only: a domain that declares none of its tables,
+    The generator writes the demo (docs/demo.md) only: a domain that declares none of its tables,
     or declares one differently, is refused with every difference listed.
     """
     plan, skipped, differences = [], [], []

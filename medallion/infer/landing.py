@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from medallion.infer.model import FoundColumn, FoundTable, naming_problems
 from medallion.infer.types import Mapped, from_arrow, widens
 
-#: Columns DMS adds to every file: recognised, never declared (DESIGN §2).
+#: Columns DMS adds to every file: recognised, never declared (docs/contract.md#landing).
 DMS_COLUMNS = ("Op", "commit_ts", "change_seq")
 SUFFIXES = (".parquet", ".csv")
 

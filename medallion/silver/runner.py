@@ -125,10 +125,13 @@ class BatchStats:
     failing: dict[str, int]
     #: warn rule -> applied rows that fail it
     warned: dict[str, int]
+    #: ``S`` of a batch holding a full load (:func:`medallion.silver.snapshots.snapshot_time`)
+    snapshot_at: datetime | None
 
 
 def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
-    """Count rows, files, quarantined rows, deletes and rule failures of a checked batch."""
+    """Count rows, files, quarantined rows, deletes and rule failures of a checked batch, and
+    find its snapshot time, in one pass."""
     found = checks(table, corrupt_record=CORRUPT_RECORD in batch.columns)
     structural_ok = ~any_of([c.failed for c in found if c.structural])
     quarantining = [c for c in found if c.structural or c.action is RuleAction.QUARANTINE]
@@ -142,6 +145,7 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct("_file_key").alias("files"),
         count(F.col(QUARANTINED), "quarantined"),
+        snapshots.snapshot_time().alias("snapshot_at"),
         count(~F.col(QUARANTINED) & (F.col("_op") == "D"), "deletes"),
         *[count(F.col(RULE) == c.name, f"q{i}") for i, c in enumerate(quarantining)],
         *[count(structural_ok & c.failed, f"f{i}") for i, c in enumerate(fail)],
@@ -162,6 +166,7 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
         by_rule=counts("q", quarantining),
         failing=counts("f", fail),
         warned=counts("w", warn),
+        snapshot_at=row["snapshot_at"],
     )
 
 
@@ -345,7 +350,7 @@ def apply_table(
             else None
         )
         # --- snapshot hook (medallion.silver.snapshots): a full load supersedes older changes
-        snapshot_at = snapshots.snapshot_time(batch)
+        snapshot_at = stats.snapshot_at
         state = snapshots.state_path(lakehouse, table)
         superseded = max(
             [t for t in (snapshots.latest_snapshot(spark, state), snapshot_at) if t is not None],

@@ -1,4 +1,4 @@
-"""A full load is a snapshot: APPLY CHANGES FROM SNAPSHOT for reloads (DESIGN §2, issue 11).
+"""A full load is a snapshot: APPLY CHANGES FROM SNAPSHOT for reloads (docs/contract.md#landing).
 
 DMS writes a table's full load again when the table is reloaded (after a failure, a purged
 binary log, by hand), under the same file names; bronze ingests it as new content
@@ -15,7 +15,8 @@ full-load rows of a batch as a snapshot of the source at time ``S``:
   ``silver/_state/<table>_snapshots`` (an append; readers take the greatest), and tombstones of
   deletes before ``S`` no longer keep the snapshot's rows out.
 * A snapshot row replaces a live row committed before it, whatever their change sequence (a
-  full-load row has none: DESIGN's order falls back to ``commit_ts``).
+  full-load row has none: the order falls back to ``commit_ts``,
+  docs/contract.md#change-ordering).
 * A live key the snapshot lacks, whose row was committed before ``S``, is deleted (a MERGE's
   ``WHEN NOT MATCHED BY SOURCE``); a key changed at or after ``S`` stays.
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -53,14 +54,10 @@ def state_path(lakehouse: Lakehouse, table: Table) -> str:
     return lakehouse.table_path(Layer.SILVER, f"{STATE_DIR}/{table.name}_snapshots")
 
 
-def snapshot_time(batch: DataFrame) -> datetime | None:
-    """``S`` of a checked batch: the earliest ``_commit_ts`` of its accepted full-load rows."""
-    row = (
-        batch.where(F.col("_full_load") & ~F.col(QUARANTINED))
-        .agg(F.min("_commit_ts").alias("s"))
-        .first()
-    )
-    return None if row is None else row["s"]
+def snapshot_time() -> Column:
+    """Aggregate giving ``S`` of a checked batch: the earliest ``_commit_ts`` of its accepted
+    full-load rows (NULL when it has none)."""
+    return F.min(F.when(F.col("_full_load") & ~F.col(QUARANTINED), F.col("_commit_ts")))
 
 
 def latest_snapshot(spark: SparkSession, path: str) -> datetime | None:

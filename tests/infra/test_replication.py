@@ -78,7 +78,8 @@ EVENT_SUBSCRIPTION = "aws:dms/eventSubscription:EventSubscription"
 NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 REPLICATION = "medallion:index:SourceReplication"
 
-#: The landing contract (DESIGN §2) as DMS S3 target settings, spelled as the provider does.
+#: The landing contract (docs/contract.md#landing) as DMS S3 target settings, spelled as the
+#: provider does.
 LANDING_CONTRACT: dict[str, Any] = {
     "dataFormat": "parquet",
     "parquetVersion": "parquet-2-0",
