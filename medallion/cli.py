@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from medallion.generate.engine import CHANGE_KINDS, SPREAD
 from medallion.infer.command import add_arguments as add_infer_arguments
 from medallion.layout import DEFAULT_ROOT, LAYERS, ROOT_ENV, Lakehouse, Layer
 from medallion.results import format_table, summary_table
@@ -67,7 +68,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     domain = _domain(args)
     clock(f"generating demo data at scale {args.scale} into {lakehouse.landing}")
     report = generate(
-        lakehouse, domain=domain, scale=args.scale, seed=args.seed, batches=batches, progress=clock
+        lakehouse,
+        domain=domain,
+        scale=args.scale,
+        seed=args.seed,
+        batches=batches,
+        progress=clock,
+        changes=args.changes,
     )
     print(report)
     clock("done")
@@ -197,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument(
         "--batches", help="batches to write: 0 is the full load, then CDC (default 0-3), e.g. 4"
+    )
+    gen.add_argument(
+        "--changes",
+        choices=CHANGE_KINDS,
+        default=SPREAD,
+        help="CDC batches change rows anywhere in the history (spread, the default) or only "
+        "the newest 5%% of each table (recent)",
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -29,6 +29,7 @@ CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 #: How Spark and Delta report a data file that no longer exists.
 _MISSING_FILE_MARKERS = ("FileNotFoundException", "FILE_NOT_EXIST", "DELTA_FILE_NOT_FOUND")
 MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
+OPTIMIZE_MAX_FILE_SIZE = "spark.databricks.delta.optimize.maxFileSize"
 
 # Session settings are session-wide: one write that changes them at a time per session.
 _LOCKS: dict[int, threading.Lock] = {}
@@ -52,11 +53,14 @@ class DeltaSnapshot:
 
 @dataclass(frozen=True)
 class MergeCounts:
-    """Rows a MERGE inserted, updated and deleted."""
+    """Rows a MERGE inserted, updated and deleted, and the data files it rewrote."""
 
     inserted: int
     updated: int
     deleted: int
+    #: files the MERGE removed (rewrote or deleted), of the ``files_before`` the table held
+    files_rewritten: int = 0
+    files_before: int = 0
 
     @property
     def total(self) -> int:
@@ -104,7 +108,10 @@ def partition_columns(spark: SparkSession, path: str) -> list[str]:
 
 def file_count(spark: SparkSession, path: str) -> int:
     """How many data files the table's latest version holds (from its checksum when written)."""
-    snapshot = _snapshot(spark, path)
+    return _file_count(_snapshot(spark, path))
+
+
+def _file_count(snapshot: Any) -> int:
     checksum = snapshot.checksumOpt()
     if checksum.isDefined():
         return int(checksum.get().numFiles())
@@ -215,6 +222,7 @@ def append(
     partition_by: Sequence[str] = (),
     properties: Mapping[str, str] | None = None,
     merge_schema: bool = False,
+    max_rows_per_file: int | None = None,
 ) -> None:
     """Append ``df`` to the Delta table at ``path`` in one commit (creating the table).
 
@@ -225,9 +233,12 @@ def append(
     of two runs that read the same recorded version and write the next one, exactly one adds
     rows. ``user_metadata`` is kept in the commit's ``commitInfo`` (readable by
     :func:`logged_commits` without reading data). ``partition_by`` and ``properties`` apply
-    when the append creates the table.
+    when the append creates the table; ``max_rows_per_file`` splits a task's output into files
+    of at most that many rows.
     """
     writer = df.write.format("delta").mode("append")
+    if max_rows_per_file is not None:
+        writer = writer.option("maxRecordsPerFile", str(max_rows_per_file))
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
     if user_metadata is not None:
@@ -283,6 +294,8 @@ def merge_sql(
     ``materialize_source=False`` skips Delta's copy of the source: only for a deterministic
     source (e.g. a cached DataFrame and Delta reads at pinned versions).
     """
+    before = _snapshot(spark, path)
+    files_before = _file_count(before)
     view = f"merge_source_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
     settings = {} if materialize_source else {MATERIALIZE_SOURCE: "none"}
@@ -294,10 +307,13 @@ def merge_sql(
     finally:
         spark.catalog.dropTempView(view)
     values = row.asDict() if row is not None else {}
+    metrics = commit_metrics(spark, path, int(before.version()))
     return MergeCounts(
         inserted=int(values.get("num_inserted_rows") or 0),
         updated=int(values.get("num_updated_rows") or 0),
         deleted=int(values.get("num_deleted_rows") or 0),
+        files_rewritten=metrics.get("numTargetFilesRemoved", 0),
+        files_before=files_before,
     )
 
 
@@ -491,9 +507,28 @@ def active_files(spark: SparkSession, path: str) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def optimize(spark: SparkSession, path: str) -> None:
-    """Compact the table's small files (``OPTIMIZE``)."""
-    DeltaTable.forPath(spark, path).optimize().executeCompaction()
+def optimize(
+    spark: SparkSession,
+    path: str,
+    *,
+    zorder_by: Sequence[str] = (),
+    max_file_bytes: int | None = None,
+) -> None:
+    """Compact the table's small files (``OPTIMIZE``), or re-cluster every file by
+    ``zorder_by`` (``OPTIMIZE ... ZORDER BY``), into files of up to ``max_file_bytes``."""
+    settings = {} if max_file_bytes is None else {OPTIMIZE_MAX_FILE_SIZE: str(max_file_bytes)}
+    with session_conf(spark, settings):
+        builder = DeltaTable.forPath(spark, path).optimize()
+        if zorder_by:
+            builder.executeZOrderBy(*zorder_by)
+        else:
+            builder.executeCompaction()
+
+
+def table_property(spark: SparkSession, path: str, name: str) -> str | None:
+    """A property of the Delta table at ``path`` (from its log, no Spark job)."""
+    value = _snapshot(spark, path).metadata().configuration().get(name)
+    return str(value.get()) if value.isDefined() else None
 
 
 def vacuum(spark: SparkSession, path: str, retention_hours: float, *, force: bool) -> None:

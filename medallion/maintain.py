@@ -1,5 +1,9 @@
 """Table maintenance: Delta ``OPTIMIZE`` (compaction) then ``VACUUM`` on every table.
 
+A table clustered by a key (silver: the ``medallion.clusterBy`` property, see
+:mod:`medallion.silver.clustering`) is re-clustered instead: ``OPTIMIZE ... ZORDER BY`` that key,
+into files of about 64 MiB, so that each file again holds one narrow key range.
+
 Incremental runs write many small files (bronze appends one commit per run and table; silver and
 gold merge small changes). ``maintain`` compacts them and removes the files no snapshot within the
 retention needs any more, reporting per table the active files (from the Delta log) and the data
@@ -23,7 +27,11 @@ from medallion import delta_io
 from medallion.delta_io import LISTING_PARALLELISM, RETENTION_CHECK, stored_files
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.results import Status
-from medallion.spec.contract import SAFE_RETENTION_HOURS
+from medallion.spec.contract import (
+    CLUSTER_BY_PROPERTY,
+    CLUSTERED_FILE_BYTES,
+    SAFE_RETENTION_HOURS,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -113,7 +121,14 @@ def maintain_table(
         check_retention(retention_hours, force)
         result.files_before = delta_io.active_files(spark, table_path)
         result.stored_before, result.bytes_before = stored_files(spark, table_path)
-        delta_io.optimize(spark, table_path)
+        cluster_by = delta_io.table_property(spark, table_path, CLUSTER_BY_PROPERTY)
+        if cluster_by:
+            delta_io.optimize(
+                spark, table_path, zorder_by=[cluster_by], max_file_bytes=CLUSTERED_FILE_BYTES
+            )
+            result.messages.append(f"re-clustered by {cluster_by}")
+        else:
+            delta_io.optimize(spark, table_path)
         result.files_after = delta_io.active_files(spark, table_path)
         delta_io.vacuum(spark, table_path, retention_hours, force=force)
         result.stored_after, result.bytes_after = stored_files(spark, table_path)

@@ -9,6 +9,7 @@ must quarantine or ignore are emitted without changing it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -198,13 +199,27 @@ def owner_times(keys: Arr, times: Arr, owners: Arr) -> Arr:
     return times[order[np.searchsorted(keys[order], owners)]]
 
 
+#: Kinds of CDC batch: updates and deletes anywhere in the table's history (``spread``, the
+#: default and the worst case for a MERGE), or among its newest rows only (``recent``: what OLTP
+#: databases mostly produce). Inserts and anomalies are the same for both.
+SPREAD, RECENT = "spread", "recent"
+CHANGE_KINDS = (SPREAD, RECENT)
+#: The share of a table's newest keys that ``recent`` batches update and delete.
+RECENT_SHARE = 0.05
+
+
 class Simulation:
     """The source databases, replayed batch by batch from one seed."""
 
-    def __init__(self, tables: Sequence[TableSim], *, scale: float, seed: int) -> None:
+    def __init__(
+        self, tables: Sequence[TableSim], *, scale: float, seed: int, changes: str = SPREAD
+    ) -> None:
+        if changes not in CHANGE_KINDS:
+            raise ValueError(f"changes must be one of {', '.join(CHANGE_KINDS)}, got {changes!r}")
         self.tables = {t.name: t for t in tables}
         self.scale = scale
         self.seed = seed
+        self.changes = changes
         self.state: dict[str, SourceRows] = {}
         self.loaded: dict[str, int] = {}
         self.batch = 0
@@ -344,10 +359,11 @@ class Simulation:
     def _regular(self, table: TableSim, rng: np.random.Generator) -> None:
         name = table.name
         inserts, updates, deletes = table.volumes(self.loaded[name])
-        keys = self._draw(name, deletes, rng, deletable=True)
+        where = self._recent(name) if self.changes == RECENT else None
+        keys = self._draw(name, deletes, rng, deletable=True, where=where)
         if len(keys):
             self.delete(name, keys, self._times(rng, len(keys)), rng)
-        keys = table.pick_updates(self, self._candidates(name), updates, rng)
+        keys = table.pick_updates(self, self._candidates(name, where=where), updates, rng)
         if len(keys):
             self.update(name, keys, self._times(rng, len(keys)), rng)
         if inserts:
@@ -450,8 +466,21 @@ class Simulation:
             mask &= where[: len(taken)]
         return np.nonzero(mask)[0].astype(np.int64) + 1
 
-    def _draw(self, name: str, count: int, rng: np.random.Generator, *, deletable: bool) -> Arr:
-        keys = self._candidates(name, deletable=deletable)
+    def _recent(self, name: str) -> Arr:
+        """Mask of the newest :data:`RECENT_SHARE` of the table's keys (keys grow with time)."""
+        size = self.state[name].size
+        return np.arange(size) >= size - max(1, math.ceil(size * RECENT_SHARE))
+
+    def _draw(
+        self,
+        name: str,
+        count: int,
+        rng: np.random.Generator,
+        *,
+        deletable: bool,
+        where: Arr | None = None,
+    ) -> Arr:
+        keys = self._candidates(name, deletable=deletable, where=where)
         keys = rng.choice(keys, size=min(count, len(keys)), replace=False)
         self._mark(name, keys)
         return keys

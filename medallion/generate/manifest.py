@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medallion.generate.anomalies import EXPECT
+from medallion.generate.engine import SPREAD
 from medallion.generate.store import LandingStore
 
 MANIFEST_PATH = "_generator/manifest.json"
@@ -74,11 +75,23 @@ class Manifest:
             )
         return cls(seed, scale, content["batches"])
 
-    def set_batch(self, batch: int, files: dict[str, list[str]], anomalies: list[Entry]) -> None:
+    def set_batch(
+        self,
+        batch: int,
+        files: dict[str, list[str]],
+        anomalies: list[Entry],
+        changes: str = SPREAD,
+    ) -> None:
         self.batches[str(batch)] = {
             "files": {table: sorted(keys) for table, keys in sorted(files.items())},
             "anomalies": sorted(anomalies, key=_order),
+            # only a non-default kind is recorded: default manifests keep their bytes
+            **({"changes": changes} if changes != SPREAD else {}),
         }
+
+    def changes_of(self, batch: int) -> str:
+        """The kind of CDC batch ``batch`` was written with (``spread`` when not recorded)."""
+        return str(self.batches.get(str(batch), {}).get("changes", SPREAD))
 
     def anomalies(self) -> list[Entry]:
         return [e for batch in self.batches.values() for e in batch["anomalies"]]

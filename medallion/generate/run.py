@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from medallion.generate import anomalies as A
 from medallion.generate import clock
-from medallion.generate.engine import ChangeBatch, Simulation, TableSim
+from medallion.generate.engine import SPREAD, ChangeBatch, Simulation, TableSim
 from medallion.generate.files import LandingFile, cdc_file, declared_arrays, full_load_files
 from medallion.generate.manifest import Entry, Manifest, entry
 from medallion.generate.report import GenerateReport, TableFigures
@@ -159,6 +159,7 @@ def generate(
     batches: Sequence[int] | None = None,
     domain: Domain,
     progress: Callable[[str], None] | None = None,
+    changes: str = SPREAD,
 ) -> GenerateReport:
     """Write batches of the simulated source into ``lakehouse.landing_dir(table)``.
 
@@ -166,6 +167,9 @@ def generate(
     (``yyyy/mm/dd/<timestamp>`` files) with the anomalies listed in the manifest. The same
     ``seed`` and ``scale`` always give the same bytes, and a batch written alone equals the
     same batch written in a full run. Writing a batch again overwrites its files.
+    ``changes`` is the kind of the CDC batches written (``spread`` or ``recent``:
+    :data:`~medallion.generate.engine.CHANGE_KINDS`); batches replayed to reach them, but not
+    written, take the kind the manifest recorded for them.
     """
     started = time.perf_counter()
     say = progress or (lambda _message: None)
@@ -174,7 +178,7 @@ def generate(
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     store = LandingStore(lakehouse.landing)
     manifest = Manifest.load(store, seed=seed, scale=scale)
-    sim = Simulation(demo_tables(), scale=scale, seed=seed)
+    sim = Simulation(demo_tables(), scale=scale, seed=seed, changes=changes)
     plan, skipped = _plan(sim, domain)
     order = {name: index for index, name in enumerate(sim.tables)}
     figures = {t.name: TableFigures(t.name, t.source, t.file_format) for t, _ in plan}
@@ -202,6 +206,7 @@ def generate(
 
     first_files: dict[str, LandingFile] = {}  # each table's first file of the previous batch
     for batch in range(1, max(wanted) + 1):
+        sim.changes = changes if batch in wanted else manifest.changes_of(batch)
         delivered = sim.run_batch(batch)
         written, anomalies = {}, []
         for table, spec in plan:
@@ -215,7 +220,7 @@ def generate(
             land(batch, table, spec, [*files, again] if again else files)
             written[table.name] = [f.key for f in files]
         if batch in wanted:
-            manifest.set_batch(batch, written, anomalies)
+            manifest.set_batch(batch, written, anomalies, changes)
             report.anomalies.update(Counter(e["kind"] for e in anomalies))
     report.manifest = manifest.save(store)
     report.seconds = time.perf_counter() - started

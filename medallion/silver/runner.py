@@ -32,7 +32,7 @@ from medallion import delta_io
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
-from medallion.silver import snapshots
+from medallion.silver import clustering, snapshots
 from medallion.silver.quality import Check, any_of, checks
 from medallion.silver.transforms import (
     QUARANTINED,
@@ -53,7 +53,6 @@ from medallion.spec import Domain, RuleAction, Table
 from medallion.spec.contract import (
     CORRUPT_RECORD,
     ROW_IDENTITY,
-    SILVER_PROPERTIES,
     STATE_DIR,
     quarantine_name,
 )
@@ -94,7 +93,8 @@ def watermark_app_id(table: Table, bronze_table_id: str) -> str:
 
 
 def ensure_silver(spark: SparkSession, path: str, table: Table, *, create: bool) -> bool:
-    """Add declared columns silver lacks (creating it empty when ``create``); True if it exists.
+    """Add declared columns silver lacks (creating it empty when ``create``, with the
+    properties of :mod:`medallion.silver.clustering`); True if it exists.
 
     The tombstone table is created by its first append, the quarantine by the first applied
     batch.
@@ -105,7 +105,11 @@ def ensure_silver(spark: SparkSession, path: str, table: Table, *, create: bool)
         return True
     if exists or create:
         delta_io.ensure_table(
-            spark, path, schema, partition_by=table.partition_by, properties=SILVER_PROPERTIES
+            spark,
+            path,
+            schema,
+            partition_by=table.partition_by,
+            properties=clustering.silver_properties(table),
         )
         return True
     return False
@@ -127,6 +131,9 @@ class BatchStats:
     warned: dict[str, int]
     #: ``S`` of a batch holding a full load (:func:`medallion.silver.snapshots.snapshot_time`)
     snapshot_at: datetime | None
+    #: least and greatest clustering key of the accepted rows (None when there are none)
+    key_low: object = None
+    key_high: object = None
 
 
 def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
@@ -139,6 +146,7 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
     def count(condition: Column, name: str) -> Column:
         return F.sum(F.when(condition, 1).otherwise(0)).alias(name)
 
+    accepted_key = F.when(~F.col(QUARANTINED), F.col(f"`{clustering.cluster_column(table)}`"))
     fail = [c for c in found if not c.structural and c.action is RuleAction.FAIL]
     warn = [c for c in found if not c.structural and c.action is RuleAction.WARN]
     aggregates = [
@@ -146,6 +154,8 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
         F.countDistinct("_file_key").alias("files"),
         count(F.col(QUARANTINED), "quarantined"),
         snapshots.snapshot_time().alias("snapshot_at"),
+        F.min(accepted_key).alias("key_low"),
+        F.max(accepted_key).alias("key_high"),
         count(~F.col(QUARANTINED) & (F.col("_op") == "D"), "deletes"),
         *[count(F.col(RULE) == c.name, f"q{i}") for i, c in enumerate(quarantining)],
         *[count(structural_ok & c.failed, f"f{i}") for i, c in enumerate(fail)],
@@ -167,6 +177,8 @@ def batch_stats(batch: DataFrame, table: Table) -> BatchStats:
         failing=counts("f", fail),
         warned=counts("w", warn),
         snapshot_at=row["snapshot_at"],
+        key_low=row["key_low"],
+        key_high=row["key_high"],
     )
 
 
@@ -240,24 +252,34 @@ def merge_silver(
     app_id: str,
     bronze_version: int,
     snapshot_at: datetime | None = None,
-) -> int:
+    key_range: tuple[object, object] | None = None,
+) -> delta_io.MergeCounts:
     """Apply the changes to silver, recording ``bronze_version`` in the same commit.
 
-    Silver not written yet takes an append of the live changes (creating the table); otherwise
-    a MERGE deletes, updates and inserts, each only with a change newer than the row it
-    replaces. A batch holding a snapshot taken at ``snapshot_at`` also replaces older live
-    rows with its rows and deletes older live keys it lacks (:mod:`medallion.silver.snapshots`).
-    Returns the number of rows inserted, updated or deleted.
+    Silver not written yet takes an append of the live changes (creating the table, clustered
+    by key: :mod:`medallion.silver.clustering`); otherwise a MERGE deletes, updates and
+    inserts, each only with a change newer than the row it replaces. ``key_range`` (the least
+    and greatest clustering key of the changes) lets the MERGE skip files outside it. A batch
+    holding a snapshot taken at ``snapshot_at`` also replaces older live rows with its rows and
+    deletes older live keys it lacks (:mod:`medallion.silver.snapshots`), so it reads every file.
+    Returns the rows inserted, updated or deleted and the files rewritten.
     """
-    if not delta_io.is_delta(spark, path) or delta_io.file_count(spark, path) == 0:
+    ensure_silver(spark, path, table, create=True)  # with its properties, before any row
+    if delta_io.file_count(spark, path) == 0:
+        live = changes.where(F.col("_op") != "D")
         delta_io.append(
-            changes.where(F.col("_op") != "D"),
+            clustering.clustered(live, table, spark.sparkContext.defaultParallelism),
             path,
             txn=(app_id, bronze_version),
             partition_by=table.partition_by,
-            properties=SILVER_PROPERTIES,
+            max_rows_per_file=clustering.FILE_ROWS,
         )
-        return delta_io.commit_metrics(spark, path, -1).get("numOutputRows", 0)
+        written = delta_io.commit_metrics(spark, path, -1).get("numOutputRows", 0)
+        return delta_io.MergeCounts(inserted=written, updated=0, deleted=0)
+    on = _key_condition(table)
+    bounded = None if snapshot_at or key_range is None else clustering.key_range(table, *key_range)
+    if bounded:
+        on = f"{on} AND {bounded}"
     newer = _newer(table)
     clauses = (
         f"WHEN MATCHED AND s._op = 'D' AND {newer} THEN DELETE "
@@ -267,16 +289,15 @@ def merge_silver(
     )
     # The changes come from the cached batch and a tombstone snapshot: deterministic, so
     # Delta need not copy them before its two passes.
-    counts = delta_io.merge_sql(
+    return delta_io.merge_sql(
         spark,
         changes,
         path,
-        _key_condition(table),
+        on,
         clauses,
         txn=(app_id, bronze_version),
         materialize_source=False,
     )
-    return counts.total
 
 
 def apply_table(
@@ -362,7 +383,7 @@ def apply_table(
             tombstones = snapshots.since(tombstones, superseded)
         changes = changes_to_apply(snapshots.since(batch, superseded), tombstones, table)
         # --- end of snapshot hook (and snapshot_at= below)
-        result.rows_out = merge_silver(
+        counts = merge_silver(
             spark,
             changes,
             table,
@@ -370,7 +391,13 @@ def apply_table(
             app_id=app_id,
             bronze_version=bronze.version,
             snapshot_at=snapshot_at,
+            key_range=(stats.key_low, stats.key_high),
         )
+        result.rows_out = counts.total
+        if counts.files_before:
+            result.messages.append(
+                f"MERGE rewrote {counts.files_rewritten} of {counts.files_before} file(s)"
+            )
     finally:
         batch.unpersist()
     return result

@@ -107,6 +107,10 @@ BRONZE_PROPERTIES: dict[str, str] = {
     "delta.enableChangeDataFeed": "true",
 }
 SILVER_PROPERTIES: dict[str, str] = {"delta.enableChangeDataFeed": "true"}
+#: Silver table property naming the column its files are clustered by; maintenance re-clusters
+#: a table that has it (``OPTIMIZE ... ZORDER BY``) into files of about CLUSTERED_FILE_BYTES.
+CLUSTER_BY_PROPERTY = "medallion.clusterBy"
+CLUSTERED_FILE_BYTES = 64 * 1024 * 1024
 GOLD_PROPERTIES: dict[str, str] = {"delta.enableChangeDataFeed": "true"}
 
 #: VACUUM's safe retention: Delta refuses less unless its safety check is turned off, since a

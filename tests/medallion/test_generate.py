@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -29,7 +30,7 @@ from medallion.generate import (
     parse_batches,
 )
 from medallion.generate import anomalies as A
-from medallion.generate.engine import Simulation
+from medallion.generate.engine import RECENT_SHARE, Simulation
 from medallion.generate.files import to_text
 from medallion.generate.tables import demo_tables
 from medallion.layout import Lakehouse
@@ -546,3 +547,51 @@ def test_a_domain_that_is_not_the_demo_is_refused(tmp_path: Path) -> None:
     assert "declared: stores" in message
     assert all(t.name in message for t in load_demo().tables)  # every missing table is named
     assert not (tmp_path / "landing").exists()  # nothing written
+
+
+def _old_share(changes: str) -> float:
+    """Share of a CDC batch's regular updates and deletes that hit rows older than the newest
+    :data:`RECENT_SHARE` of their table."""
+    sim = Simulation(demo_tables(), scale=0.05, seed=7, changes=changes)
+    sim.load()
+    sizes = {name: state.size for name, state in sim.state.items()}
+    hits = old = 0
+    for name, batch in sim.run_batch(1).items():
+        regular = (batch.meta["kind"] == None) & np.isin(batch.meta["op"], ["U", "D"])  # noqa: E711
+        keys = batch.meta["key"][regular]
+        hits += len(keys)
+        old += int((keys <= sizes[name] * (1 - RECENT_SHARE)).sum())
+    assert hits > 100
+    return old / hits
+
+
+def test_recent_batches_change_mostly_the_newest_rows() -> None:
+    """Cascades reach older children now and then; the draws themselves stay recent."""
+    assert _old_share("recent") < 0.2
+    assert _old_share("spread") > 0.5
+
+
+def test_a_replayed_batch_keeps_the_kind_it_was_written_with(tmp_path: Path) -> None:
+    """Batch 2 follows the source state batch 1 left: written alone later, it replays batch 1
+    as the manifest recorded it (``recent``), so it differs from a batch 2 after a spread 1."""
+
+    def batch_2(name: str, first: str) -> dict[str, bytes]:
+        lakehouse = Lakehouse.at(str(tmp_path / name))
+        generate(lakehouse, domain=load_demo(), scale=0.01, batches=[0, 1], changes=first)
+        generate(lakehouse, domain=load_demo(), scale=0.01, batches=[2])
+        landing = Path(lakehouse.landing)
+        manifest = json.loads((landing / MANIFEST_PATH).read_text())
+        assert manifest["batches"]["1"].get("changes", "spread") == first
+        assert "changes" not in manifest["batches"]["2"]
+        return {
+            key: next(landing.rglob(Path(key).name)).read_bytes()
+            for keys in manifest["batches"]["2"]["files"].values()
+            for key in keys
+        }
+
+    assert batch_2("after_recent", "recent") != batch_2("after_spread", "spread")
+
+
+def test_an_unknown_change_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="changes must be one of spread, recent, got 'old'"):
+        Simulation(demo_tables(), scale=0.05, seed=7, changes="old")
