@@ -58,6 +58,8 @@ def test_a_batch_of_recent_keys_rewrites_only_the_files_holding_them(
 ) -> None:
     path = loaded.table_path("silver", ITEMS.name)
     assert delta_io.table_property(spark, path, CLUSTER_BY_PROPERTY) == "item_id"
+    # copy-on-write: deletion vectors stay off (docs/contract.md#layout-clustered-by-key)
+    assert delta_io.table_property(spark, path, "delta.enableDeletionVectors") in (None, "false")
     append_bronze(spark, loaded, ITEMS, RECENT)
     [result] = run_silver(spark, loaded, DOMAIN)
 
