@@ -29,7 +29,7 @@ CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 #: How Spark and Delta report a data file that no longer exists.
 _MISSING_FILE_MARKERS = ("FileNotFoundException", "FILE_NOT_EXIST", "DELTA_FILE_NOT_FOUND")
 MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
-OPTIMIZE_MAX_FILE_SIZE = "spark.databricks.delta.optimize.maxFileSize"
+MAX_RECORDS_PER_FILE = "spark.sql.files.maxRecordsPerFile"
 
 # Session settings are session-wide: one write that changes them at a time per session.
 _LOCKS: dict[int, threading.Lock] = {}
@@ -512,11 +512,11 @@ def optimize(
     path: str,
     *,
     zorder_by: Sequence[str] = (),
-    max_file_bytes: int | None = None,
+    max_rows_per_file: int | None = None,
 ) -> None:
     """Compact the table's small files (``OPTIMIZE``), or re-cluster every file by
-    ``zorder_by`` (``OPTIMIZE ... ZORDER BY``), into files of up to ``max_file_bytes``."""
-    settings = {} if max_file_bytes is None else {OPTIMIZE_MAX_FILE_SIZE: str(max_file_bytes)}
+    ``zorder_by`` (``OPTIMIZE ... ZORDER BY``), writing at most ``max_rows_per_file`` per file."""
+    settings = {} if max_rows_per_file is None else {MAX_RECORDS_PER_FILE: str(max_rows_per_file)}
     with session_conf(spark, settings):
         builder = DeltaTable.forPath(spark, path).optimize()
         if zorder_by:

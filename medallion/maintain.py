@@ -2,7 +2,7 @@
 
 A table clustered by a key (silver: the ``medallion.clusterBy`` property, see
 :mod:`medallion.silver.clustering`) is re-clustered instead: ``OPTIMIZE ... ZORDER BY`` that key,
-into files of about 64 MiB, so that each file again holds one narrow key range.
+into files of at most 100,000 rows, so that each file again holds one narrow key range.
 
 Incremental runs write many small files (bronze appends one commit per run and table; silver and
 gold merge small changes). ``maintain`` compacts them and removes the files no snapshot within the
@@ -29,7 +29,7 @@ from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.results import Status
 from medallion.spec.contract import (
     CLUSTER_BY_PROPERTY,
-    CLUSTERED_FILE_BYTES,
+    CLUSTERED_FILE_ROWS,
     SAFE_RETENTION_HOURS,
 )
 
@@ -124,7 +124,7 @@ def maintain_table(
         cluster_by = delta_io.table_property(spark, table_path, CLUSTER_BY_PROPERTY)
         if cluster_by:
             delta_io.optimize(
-                spark, table_path, zorder_by=[cluster_by], max_file_bytes=CLUSTERED_FILE_BYTES
+                spark, table_path, zorder_by=[cluster_by], max_rows_per_file=CLUSTERED_FILE_ROWS
             )
             result.messages.append(f"re-clustered by {cluster_by}")
         else:

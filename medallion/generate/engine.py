@@ -359,10 +359,10 @@ class Simulation:
     def _regular(self, table: TableSim, rng: np.random.Generator) -> None:
         name = table.name
         inserts, updates, deletes = table.volumes(self.loaded[name])
-        where = self._recent(name) if self.changes == RECENT else None
-        keys = self._draw(name, deletes, rng, deletable=True, where=where)
+        keys = self._draw(name, deletes, rng, deletable=True)
         if len(keys):
             self.delete(name, keys, self._times(rng, len(keys)), rng)
+        where = self._recent(name) if self.changes == RECENT else None
         keys = table.pick_updates(self, self._candidates(name, where=where), updates, rng)
         if len(keys):
             self.update(name, keys, self._times(rng, len(keys)), rng)
@@ -471,15 +471,9 @@ class Simulation:
         size = self.state[name].size
         return np.arange(size) >= size - max(1, math.ceil(size * RECENT_SHARE))
 
-    def _draw(
-        self,
-        name: str,
-        count: int,
-        rng: np.random.Generator,
-        *,
-        deletable: bool,
-        where: Arr | None = None,
-    ) -> Arr:
+    def _draw(self, name: str, count: int, rng: np.random.Generator, *, deletable: bool) -> Arr:
+        """``count`` keys to change (among the newest rows in a ``recent`` batch)."""
+        where = self._recent(name) if self.changes == RECENT else None
         keys = self._candidates(name, deletable=deletable, where=where)
         keys = rng.choice(keys, size=min(count, len(keys)), replace=False)
         self._mark(name, keys)

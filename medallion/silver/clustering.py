@@ -6,13 +6,13 @@ in every file: a copy-on-write MERGE then rewrites nearly every file for a 1% ba
 therefore (docs/contract.md#silver):
 
 * writes its first version range-partitioned and sorted by the table's first primary-key
-  column, at most :data:`FILE_ROWS` rows per file, so each file holds one narrow key range
-  (its min/max statistics say which);
+  column, at most :data:`FILE_ROWS` (100,000) rows per file, so each file holds one narrow key
+  range (its min/max statistics say which);
 * bounds each MERGE's join with the batch's key range (``t.key BETWEEN lo AND hi``), a
   predicate on the target alone, which Delta uses to skip the files outside it before joining;
 * records the clustering column in the table property ``medallion.clusterBy``, from which
-  weekly maintenance re-clusters the table (``OPTIMIZE ... ZORDER BY``) into files of about
-  64 MiB, so files added by later MERGEs regain narrow ranges (:mod:`medallion.maintain`).
+  weekly maintenance re-clusters the table (``OPTIMIZE ... ZORDER BY``) into files of the same
+  size, so files added by later MERGEs regain narrow ranges (:mod:`medallion.maintain`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.spec import Table
-from medallion.spec.contract import CLUSTER_BY_PROPERTY, SILVER_PROPERTIES
+from medallion.spec.contract import CLUSTER_BY_PROPERTY, CLUSTERED_FILE_ROWS, SILVER_PROPERTIES
 
-#: Rows per file of a clustered write: small enough that a batch of recent keys touches few
-#: files, large enough that a table of millions of rows stays within tens of files.
-FILE_ROWS = 250_000
+#: Rows per file of a clustered write (module-level, so tests can make files small).
+FILE_ROWS = CLUSTERED_FILE_ROWS
 
 
 def cluster_column(table: Table) -> str:

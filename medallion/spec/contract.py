@@ -108,9 +108,11 @@ BRONZE_PROPERTIES: dict[str, str] = {
 }
 SILVER_PROPERTIES: dict[str, str] = {"delta.enableChangeDataFeed": "true"}
 #: Silver table property naming the column its files are clustered by; maintenance re-clusters
-#: a table that has it (``OPTIMIZE ... ZORDER BY``) into files of about CLUSTERED_FILE_BYTES.
+#: a table that has it (``OPTIMIZE ... ZORDER BY``) into files of at most CLUSTERED_FILE_ROWS.
 CLUSTER_BY_PROPERTY = "medallion.clusterBy"
-CLUSTERED_FILE_BYTES = 64 * 1024 * 1024
+#: Rows per file of a clustered table: small enough that a batch of recent keys rewrites a few
+#: MiB, large enough that a table of millions of rows stays within tens of files.
+CLUSTERED_FILE_ROWS = 100_000
 GOLD_PROPERTIES: dict[str, str] = {"delta.enableChangeDataFeed": "true"}
 
 #: VACUUM's safe retention: Delta refuses less unless its safety check is turned off, since a
