@@ -199,15 +199,17 @@ class Ledger:
         """Every ingested file by key (empty before the first bronze commit)."""
         if not delta_io.is_delta(self.spark, self.path):
             return {}
+        # One scan, no shuffle: a file recorded twice (a repaired crash) is deduplicated here.
         rows = (
             delta_io.read_delta(self.spark, self.path)
             .select("file_key", "size", "modified_ns", "digest")
-            .distinct()
             .collect()
         )
         found: dict[str, list[FileIdentity]] = {}
         for key, size, modified, digest in rows:
-            found.setdefault(key, []).append(FileIdentity(key, size, digest, modified))
+            identity = FileIdentity(key, size, digest, modified)
+            if identity not in found.setdefault(key, []):
+                found[key].append(identity)
         return found
 
     def record(self, plan: Plan, batch_id: str) -> int | None:
