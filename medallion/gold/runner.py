@@ -20,14 +20,16 @@ A full recompute (same MERGE without the scope, or a fresh write when the gold t
 or its columns or partitioning differ from the declaration) happens on the first run, without a
 readable state, when a silver or gold table was recreated, when the change feed of the range is
 no longer available (log cleanup, VACUUM, CDF enabled late), when a Python mart declares no
-scope function, or when a SQL model's scope cannot be derived or is not worth it. Either way
-the result equals a full recompute from the pinned silver versions.
+scope function, when a SQL model's scope cannot be derived or is not worth it, or when the
+mart's last scoped refresh took longer than its last full recompute (the state keeps both
+times). Either way the result equals a full recompute from the pinned silver versions.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -49,6 +51,12 @@ from medallion.spec.contract import GOLD_PROPERTIES
 
 #: Marks, in the MERGE source, a gold row of the scope that the recompute no longer has.
 DELETE = "_gold_delete"
+#: The two paths of a refresh, whose last durations the state keeps.
+FULL, SCOPED = "full", "scoped"
+#: A mart whose last scoped refresh took more than this many times its last full recompute is
+#: recomputed in full, without deriving a scope. Each full recompute updates its own time, so
+#: the scoped path comes back once the full one has grown dearer than it.
+SCOPED_COST_LIMIT = 1.0
 
 Transform = Callable[..., DataFrame]
 ScopeFunction = Callable[[Changes], DataFrame]
@@ -131,6 +139,7 @@ def refresh(
     pins: Pins | None = None,
 ) -> None:
     """Bring one mart up to date with silver (see the module docstring)."""
+    started = time.monotonic()
     pins = Pins(spark, lakehouse) if pins is None else pins
     transform, scope_function = resolve(model)
     sources = {name: pins[domain.table(name)] for name in model.sources}
@@ -146,6 +155,7 @@ def refresh(
             return
         if scope_function is None and not model.sql:
             reason = f"no scope function declared for {model.transform} (scope: module:function)"
+        reason = reason or _dearer_scope(state)
     scope: Scope | None = None
     if reason is None and state is not None and model.sql:
         # A SQL model's scope is derived from its query (medallion.gold.sql_scope).
@@ -176,6 +186,10 @@ def refresh(
         result.rows_out = metrics.get("numOutputRows", 0)
 
     after = delta_io.table_state(spark, gold_path)
+    seconds = dict(state.seconds) if state is not None else {}
+    path = FULL if reason is not None else SCOPED if scope is not None and scope.size else None
+    if path is not None:
+        seconds[path] = time.monotonic() - started
     save_state(
         spark,
         stored,
@@ -183,7 +197,20 @@ def refresh(
             model=model.name,
             gold=TableVersion(after.table_id, after.version),
             sources={n: TableVersion(s.id, s.version) for n, s in sources.items()},
+            seconds=seconds,
         ),
+    )
+
+
+def _dearer_scope(state: GoldState) -> str | None:
+    """Why to recompute in full when the last scoped refresh cost more than the last full
+    recompute (None otherwise, or when either has not run yet)."""
+    full, scoped = state.seconds.get(FULL), state.seconds.get(SCOPED)
+    if full is None or scoped is None or scoped <= full * SCOPED_COST_LIMIT:
+        return None
+    return (
+        f"the last scoped refresh took {scoped:.1f}s, more than the last full recompute "
+        f"({full:.1f}s)"
     )
 
 

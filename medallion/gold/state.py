@@ -4,7 +4,11 @@ One small JSON document per model at ``<gold root>/_state/<model>.json``::
 
     {"model": "orders_daily", "format": 1,
      "gold": {"id": "<delta table id>", "version": 7},
-     "sources": {"orders": {"id": "<delta table id>", "version": 12}, ...}}
+     "sources": {"orders": {"id": "<delta table id>", "version": 12}, ...},
+     "seconds": {"full": 3.2, "scoped": 7.9}}
+
+``seconds`` holds how long the last refresh of each path took (a full recompute, a scoped
+refresh): the runner takes the cheaper one (:func:`medallion.gold.runner.refresh`).
 
 It is written only after the gold table has been written. A crash in between leaves the previous
 state, so the next run reads the same silver changes again (plus any newer ones) and recomputes
@@ -43,6 +47,8 @@ class GoldState:
     model: str
     gold: TableVersion
     sources: dict[str, TableVersion] = field(default_factory=dict)
+    #: path ("full", "scoped") -> seconds its last refresh took
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -51,6 +57,7 @@ class GoldState:
                 "format": FORMAT,
                 "gold": _version_dict(self.gold),
                 "sources": {name: _version_dict(v) for name, v in sorted(self.sources.items())},
+                "seconds": {path: round(t, 3) for path, t in sorted(self.seconds.items())},
             },
             indent=2,
         )
@@ -66,6 +73,7 @@ class GoldState:
                 model=str(data["model"]),
                 gold=_version(data["gold"]),
                 sources={str(k): _version(v) for k, v in data["sources"].items()},
+                seconds={str(k): float(v) for k, v in data.get("seconds", {}).items()},
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None

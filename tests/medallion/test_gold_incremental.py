@@ -44,6 +44,7 @@ MODELS = [m.name for m in load_demo().gold_models]
 def scope_always(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refresh within the scope whatever its share of the mart (the data here is tiny)."""
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))
+    monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
 
 
 def gold_version(spark: SparkSession, lakehouse: Lakehouse, model: str) -> int:

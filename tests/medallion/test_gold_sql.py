@@ -4,13 +4,16 @@ reason) when needed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
 from medallion.gold import run_gold, run_model, sql_scope
+from medallion.gold import runner as gold_runner
 from medallion.gold.sql_transform import run_sql
+from medallion.gold.state import load_state, save_state, state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
 from medallion.spec.sql_model import parse_sql_model
@@ -89,6 +92,7 @@ def test_sql_models_refresh_incrementally(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # tiny data
+    monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
     first = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
@@ -138,8 +142,9 @@ def test_sql_models_refresh_incrementally(
 
 
 def test_full_recompute_when_the_scope_is_not_worth_it_or_not_provable(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))  # the share decides
     unprovable = sql_model(
         "top_sales",
         "SELECT s.sale_id, RANK() OVER (ORDER BY s.total_amount DESC) AS place FROM sales s",
@@ -169,3 +174,35 @@ def test_full_recompute_when_the_scope_is_not_worth_it_or_not_provable(
     for model in (daily,):
         gold = read_rows(spark, lakehouse.table_path(Layer.GOLD, model.name))
         assert gold == reference.mart(model.name, silver.rows)
+
+
+def test_the_path_that_cost_less_last_time_is_taken(spark: SparkSession, tmp_path: Path) -> None:
+    """The state keeps how long each path last took; a scoped refresh dearer than a full
+    recompute is not tried again (until full recomputes grow dearer than it)."""
+    daily = next(m for m in SQL_MODELS if m.name == "sales_daily")
+    domain = Domain(tables=DOMAIN.tables, gold_models=(daily,))
+    lakehouse = Lakehouse.at(str(tmp_path))
+    silver = Silver(spark, lakehouse, random_silver(6))
+    assert_ok(run_gold(spark, lakehouse, domain))
+    stored = state_path(lakehouse.gold, daily.name)
+    assert set(load_state(spark, stored, daily.name).seconds) == {"full"}
+
+    def refresh_after(seconds: dict[str, float]) -> str:
+        state = load_state(spark, stored, daily.name)
+        save_state(spark, stored, replace(state, seconds=seconds))
+        sale = completed_sales_with_items(silver)[0]
+        silver.update("sales", sale["sale_id"], total_amount=sale["total_amount"] + 1)
+        return assert_ok(run_gold(spark, lakehouse, domain))["sales_daily"]
+
+    cheap_scope = refresh_after({"full": 100.0, "scoped": 1.0})
+    assert cheap_scope.startswith("incremental: "), cheap_scope
+    dear_scope = refresh_after({"full": 1.0, "scoped": 100.0})
+    assert dear_scope.startswith(
+        "full recompute: the last scoped refresh took 100.0s, more than the last full recompute "
+        "(1.0s)"
+    ), dear_scope
+    timed = load_state(spark, stored, daily.name).seconds
+    assert timed["scoped"] == 100.0 and timed["full"] < 100.0  # the full recompute's own time
+    assert read_rows(spark, lakehouse.table_path(Layer.GOLD, daily.name)) == reference.mart(
+        daily.name, silver.rows
+    )

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from pyspark.sql import SparkSession
 
 from medallion.gold import run_gold, run_model, sql_scope
+from medallion.gold import runner as gold_runner
 from medallion.layout import Lakehouse, Layer
 from medallion.spec import Domain, GoldModel
 from medallion.spec.sql_model import parse_sql_model
@@ -185,6 +186,7 @@ def test_incremental_equals_full_and_the_scope_covers_every_change(
     batches: list[int],
 ) -> None:
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # always the scoped path
+    monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
     scopes: dict[str, set[tuple]] = {}
     derive = sql_scope.derive
 
