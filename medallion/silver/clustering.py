@@ -57,7 +57,11 @@ def key_range(table: Table, low: Any, high: Any, alias: str = "t") -> str | None
 
 
 def sql_literal(value: Any) -> str | None:
-    """A Spark SQL literal equal to ``value`` (int, decimal, string, date or timestamp)."""
+    """A Spark SQL literal equal to ``value`` (int, decimal, string or date), else None.
+
+    Timestamps get none: PySpark returns them in the Python process's time zone, which need not
+    be the session's, and a bound off by hours would make the MERGE miss rows.
+    """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -68,9 +72,7 @@ def sql_literal(value: Any) -> str | None:
         escaped = value.replace("\\", "\\\\").replace("'", "\\'")
         return f"'{escaped}'"
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            return None
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+        return None
     if isinstance(value, date):
         return f"DATE '{value.isoformat()}'"
     return None

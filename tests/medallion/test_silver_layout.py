@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -104,3 +106,8 @@ def test_maintenance_reclusters_silver_by_its_key(
     assert silver_rows(spark, loaded, ITEMS) == rows
     quarantine: Any = results.get(ITEMS.quarantine_name)
     assert quarantine is None or not any("re-clustered" in m for m in quarantine.messages)
+
+
+@pytest.mark.parametrize("value", [42, Decimal("12.50"), "O'Brien \\ co", date(2024, 2, 29)])
+def test_a_key_literal_reads_back_as_the_key(spark: SparkSession, value: Any) -> None:
+    assert spark.sql(f"SELECT {clustering.sql_literal(value)} AS v").first()["v"] == value
