@@ -199,9 +199,10 @@ def owner_times(keys: Arr, times: Arr, owners: Arr) -> Arr:
     return times[order[np.searchsorted(keys[order], owners)]]
 
 
-#: Kinds of CDC batch: updates and deletes anywhere in the table's history (``spread``, the
-#: default and the worst case for a MERGE), or among its newest rows only (``recent``: what OLTP
-#: databases mostly produce). Inserts and anomalies are the same for both.
+#: Kinds of CDC batch: updates and deletes (anomalies included) anywhere in the table's
+#: history (``spread``, the default and the worst case for a MERGE), or among its newest rows
+#: only (``recent``: what OLTP databases mostly produce). Inserts and the parents new rows
+#: reference are chosen alike for both.
 SPREAD, RECENT = "spread", "recent"
 CHANGE_KINDS = (SPREAD, RECENT)
 #: The share of a table's newest keys that ``recent`` batches update and delete.

@@ -593,3 +593,10 @@ def test_a_replayed_batch_keeps_the_kind_it_was_written_with(tmp_path: Path) -> 
 def test_an_unknown_change_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="changes must be one of spread, recent, got 'old'"):
         Simulation(demo_tables(), scale=0.05, seed=7, changes="old")
+
+
+def test_the_command_offers_the_simulators_change_kinds() -> None:
+    from medallion import cli
+    from medallion.generate.engine import CHANGE_KINDS, SPREAD
+
+    assert cli.CHANGE_KINDS == CHANGE_KINDS and cli.CHANGE_KINDS[0] == SPREAD
