@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock = Clock()
     lakehouse = _lakehouse(args)
     domain = _domain(args)
-    layers = [Layer(args.layer)] if args.layer else list(LAYERS)
+    layers = [layer for layer in LAYERS if not args.layer or layer.value in args.layer]
     clock(f"starting Spark; lakehouse {lakehouse.landing.rsplit('/', 1)[0]}")
     spark = get_spark()
     report = run(
@@ -220,7 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = add("run", "process the landing files through the layers")
-    run.add_argument("--layer", choices=[layer.value for layer in LAYERS], help="only this layer")
+    run.add_argument(
+        "--layer",
+        action="append",
+        choices=[layer.value for layer in LAYERS],
+        help="only this layer (repeatable; layers run in their order)",
+    )
     run.add_argument("--table", action="append", help="only this table or mart (repeatable)")
     run.add_argument("--max-bad-ratio", type=float, help="fail a table above this bad-row ratio")
     run.add_argument("--preview", type=int, default=5, help="rows of each mart to print (0: none)")

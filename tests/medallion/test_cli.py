@@ -1,4 +1,5 @@
-"""The CLI's maintain command keeps to one layer when asked (no Spark: maintain is a stand-in)."""
+"""The CLI's run and maintain commands keep to the layers asked for (no Spark: the pipeline and
+maintain are stand-ins)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from pathlib import Path
 import pytest
 
 import medallion.maintain
+import medallion.pipeline
 import medallion.session
 from medallion.cli import main
 from medallion.layout import LAYERS, Lakehouse, Layer
 from medallion.maintain import MaintainResult
+from medallion.pipeline import RunReport
 from medallion.results import Status
 
 
@@ -43,3 +46,21 @@ def test_maintain_refuses_an_unknown_layer(
         main(["maintain", "--layer", "platinum"])
     assert "invalid choice: 'platinum'" in capsys.readouterr().err
     assert calls == []
+
+
+def test_run_takes_several_layers_in_their_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ran: list[list[Layer]] = []
+
+    def fake_run(spark, lakehouse, domain, layers, **kwargs):
+        ran.append(list(layers))
+        return RunReport()
+
+    monkeypatch.setattr(medallion.pipeline, "run", fake_run)
+    monkeypatch.setattr(medallion.session, "get_spark", lambda *args, **kwargs: None)
+    root = ["--lakehouse", str(tmp_path / "lake"), "--preview", "0"]
+    assert main(["run", "--layer", "silver", "--layer", "bronze", *root]) == 0
+    assert main(["run", "--layer", "gold", *root]) == 0
+    assert main(["run", *root]) == 0
+    assert ran == [[Layer.BRONZE, Layer.SILVER], [Layer.GOLD], list(LAYERS)]
