@@ -70,9 +70,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.xdist_group(group_of(fixtures, module)))
 
 
+#: The test session evaluates expressions interpreted, without generated code: the tests run
+#: thousands of small distinct queries, for which compiling each one's Java code costs more
+#: than it saves (a tenth of the suite's time on two cores). The results are the same;
+#: the processes the tests start (``medallion`` commands, the Glue entry script, the
+#: notebook) keep Spark's defaults, so generated code is exercised there.
+INTERPRETED = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    """The session every Spark test shares: local[2], two shuffle partitions, UI off.
+    """The session every Spark test shares: local[2], two shuffle partitions, UI off,
+    expressions interpreted (:data:`INTERPRETED`).
 
     hadoop-aws is on the classpath too, so the S3 tests reuse this session.
     """
@@ -87,6 +99,7 @@ def spark() -> Iterator[SparkSession]:
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
             "spark.databricks.delta.snapshotPartitions": "1",
+            **INTERPRETED,
         },
     )
     yield session
