@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from tests.medallion.landing_files import (
     write_csv,
     write_parquet,
 )
+from tests.processes import spark_process_env
 
 VOLATILE = ("_ingested_at", "_batch_id", "_source_file")
 
@@ -198,7 +198,7 @@ def test_killed_process_then_rerun_equals_clean_run(spark: SparkSession, tmp_pat
     root = str(tmp_path / "killed")
     process = subprocess.Popen(
         [sys.executable, "-m", "medallion.cli", "run", "--layer", "bronze", "--lakehouse", root],
-        env={**os.environ, "MEDALLION_SPARK_MASTER": "local[1]", "MEDALLION_DRIVER_MEMORY": "1g"},
+        env=spark_process_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -7,7 +7,6 @@ reports that a concurrent run committed first and adds nothing.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from medallion.spec import Domain
 from tests.demo import DEMO_FOLDER, load_demo
 from tests.medallion.silver_support import quarantined, silver_rows
 from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PIPELINE_SCALE
+from tests.processes import spark_process_env
 from tests.reference.landing import read_landing
 from tests.reference.silver import expected_silver
 
@@ -46,7 +46,7 @@ def run_twice_at_once(root: str) -> list[subprocess.CompletedProcess[str]]:
     command += ["--layer", "bronze", "--layer", "silver", "--domain", str(DEMO_FOLDER)]
     command += [arg for table in TABLES for arg in ("--table", table)]
     command += ["--max-bad-ratio", str(PIPELINE_MAX_BAD_RATIO)]
-    env = {**os.environ, "MEDALLION_SPARK_MASTER": "local[1]", "MEDALLION_DRIVER_MEMORY": "1g"}
+    env = spark_process_env()
     processes = [
         subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -17,6 +17,7 @@ from medallion.layout import LAYERS, Lakehouse, Layer
 from tests.demo import load_demo
 from tests.e2e.moto import Aws
 from tests.medallion.landing_files import employee, product, write_csv, write_parquet
+from tests.processes import spark_process_env
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "medallion" / "jobs" / "glue_entry.py"
@@ -150,7 +151,7 @@ def test_glue_entry_script_runs_bronze_and_registers_it(
     lake = Lakehouse.at(str(tmp_path / "lake"))
     land(lake)
     argv = job_argv(lake, "bronze", "--bronze-database", "bronze_db")
-    env = {**aws.environ, "MEDALLION_SPARK_MASTER": "local[1]", "MEDALLION_DRIVER_MEMORY": "1g"}
+    env = spark_process_env(aws.environ)
     done = subprocess.run(
         [sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
     )

@@ -1,0 +1,22 @@
+"""The environment of the Spark processes the tests start (``medallion`` commands, the Glue
+entry script): each runs for seconds beside the test worker's own Spark."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+#: One core, a small heap, and only the JVM's quick (C1) compiler: in a process that lives a
+#: few seconds, the optimising compiler costs more CPU than its code saves (the two-process
+#: race of ``test_concurrent_runs.py``: 74 s with it, 50 s without, on two cores). Spark's own
+#: settings stay at their defaults.
+SPARK_PROCESS = {
+    "MEDALLION_SPARK_MASTER": "local[1]",
+    "MEDALLION_DRIVER_MEMORY": "1g",
+    "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1",
+}
+
+
+def spark_process_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with :data:`SPARK_PROCESS`."""
+    return {**(os.environ if base is None else base), **SPARK_PROCESS}
