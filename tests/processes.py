@@ -1,5 +1,6 @@
 """The environment of the Spark processes the tests start (``medallion`` commands, the Glue
-entry script): each runs for seconds beside the test worker's own Spark."""
+entry script, the example notebook's kernel): each runs for seconds beside the test worker's
+own Spark."""
 
 from __future__ import annotations
 

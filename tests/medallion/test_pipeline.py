@@ -19,6 +19,7 @@ from medallion.read import read_table
 from tests.demo import load_demo
 from tests.medallion.silver_support import quarantined, silver_rows, silver_sources
 from tests.pipeline import PIPELINE_MAX_BAD_RATIO, PipelineRun, expected_silver
+from tests.processes import spark_process_env
 from tests.reference import gold_reference
 from tests.reference.landing import read_landing
 from tests.reference.silver import expected_silver as reference_silver
@@ -144,13 +145,11 @@ def test_example_notebook_runs(pipeline_run: PipelineRun) -> None:
 
     path = Path(__file__).resolve().parents[2] / "examples" / "explore.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    import os
-
-    os.environ["MEDALLION_LAKEHOUSE"] = str(Path(pipeline_run.lakehouse.landing).parent)
-    try:
-        NotebookClient(notebook, timeout=240, kernel_name="python3").execute(cwd=str(path.parent))
-    finally:
-        del os.environ["MEDALLION_LAKEHOUSE"]
+    env = spark_process_env()
+    env["MEDALLION_LAKEHOUSE"] = str(Path(pipeline_run.lakehouse.landing).parent)
+    NotebookClient(notebook, timeout=240, kernel_name="python3").execute(
+        cwd=str(path.parent), env=env
+    )
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
     assert "rows that differ from gold.sales_daily: 0" in outputs
 
