@@ -80,6 +80,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         batches=batches,
         progress=clock,
         changes=args.changes,
+        batch_scale=args.batch_scale,
     )
     print(report)
     clock("done")
@@ -216,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=CHANGE_KINDS[0],
         help="CDC batches change rows anywhere in the history (spread, the default) or only "
         "the newest 5%% of each table (recent)",
+    )
+    gen.add_argument(
+        "--batch-scale",
+        type=float,
+        help="size the CDC batches as at this scale (default: --scale), e.g. --scale 4 "
+        "--batch-scale 1 changes as many rows as a batch at scale 1",
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -213,7 +213,13 @@ class Simulation:
     """The source databases, replayed batch by batch from one seed."""
 
     def __init__(
-        self, tables: Sequence[TableSim], *, scale: float, seed: int, changes: str = SPREAD
+        self,
+        tables: Sequence[TableSim],
+        *,
+        scale: float,
+        seed: int,
+        changes: str = SPREAD,
+        batch_scale: float | None = None,
     ) -> None:
         if changes not in CHANGE_KINDS:
             raise ValueError(f"changes must be one of {', '.join(CHANGE_KINDS)}, got {changes!r}")
@@ -221,6 +227,9 @@ class Simulation:
         self.scale = scale
         self.seed = seed
         self.changes = changes
+        #: CDC batches are sized as at this scale (``scale`` by default): the same changed rows
+        #: for a small and a large database.
+        self.batch_scale = scale if batch_scale is None else batch_scale
         self.state: dict[str, SourceRows] = {}
         self.loaded: dict[str, int] = {}
         self.batch = 0
@@ -351,15 +360,22 @@ class Simulation:
         ]
         required = len(kinds) + (len(generic) if table.carries_generic else 0)
         kinds += generic
-        expected = table.batch_rows(self.loaded[table.name])
+        expected = table.batch_rows(self.batch_base(table.name))
         cap = max(-(-required // COVERAGE_BATCHES), int(QUARANTINE_SHARE * expected))
         cap = min(cap, len(kinds))
         start = (self.batch - 1) * cap
         return [kinds[(start + i) % len(kinds)] for i in range(cap)]
 
+    def batch_base(self, name: str) -> int:
+        """The full-load size a CDC batch of ``name`` is a share of: the table's own, or as
+        at :attr:`batch_scale` when that differs from the scale."""
+        if self.batch_scale == self.scale:
+            return self.loaded[name]
+        return max(1, round(self.loaded[name] * self.batch_scale / self.scale))
+
     def _regular(self, table: TableSim, rng: np.random.Generator) -> None:
         name = table.name
-        inserts, updates, deletes = table.volumes(self.loaded[name])
+        inserts, updates, deletes = table.volumes(self.batch_base(name))
         keys = self._draw(name, deletes, rng, deletable=True)
         if len(keys):
             self.delete(name, keys, self._times(rng, len(keys)), rng)

@@ -81,17 +81,23 @@ class Manifest:
         files: dict[str, list[str]],
         anomalies: list[Entry],
         changes: str = SPREAD,
+        batch_scale: float | None = None,
     ) -> None:
         self.batches[str(batch)] = {
             "files": {table: sorted(keys) for table, keys in sorted(files.items())},
             "anomalies": sorted(anomalies, key=_order),
-            # only a non-default kind is recorded: default manifests keep their bytes
+            # only a non-default kind or size is recorded: default manifests keep their bytes
             **({"changes": changes} if changes != SPREAD else {}),
+            **({"batch_scale": batch_scale} if batch_scale not in (None, self.scale) else {}),
         }
 
     def changes_of(self, batch: int) -> str:
         """The kind of CDC batch ``batch`` was written with (``spread`` when not recorded)."""
         return str(self.batches.get(str(batch), {}).get("changes", SPREAD))
+
+    def batch_scale_of(self, batch: int) -> float:
+        """The scale CDC batch ``batch`` was sized as (the landing's scale when not recorded)."""
+        return float(self.batches.get(str(batch), {}).get("batch_scale", self.scale))
 
     def anomalies(self) -> list[Entry]:
         return [e for batch in self.batches.values() for e in batch["anomalies"]]

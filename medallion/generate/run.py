@@ -160,6 +160,7 @@ def generate(
     domain: Domain,
     progress: Callable[[str], None] | None = None,
     changes: str = SPREAD,
+    batch_scale: float | None = None,
 ) -> GenerateReport:
     """Write batches of the simulated source into ``lakehouse.landing_dir(table)``.
 
@@ -168,14 +169,18 @@ def generate(
     ``seed`` and ``scale`` always give the same bytes, and a batch written alone equals the
     same batch written in a full run. Writing a batch again overwrites its files.
     ``changes`` is the kind of the CDC batches written (``spread`` or ``recent``:
-    :data:`~medallion.generate.engine.CHANGE_KINDS`); batches replayed to reach them, but not
-    written, take the kind the manifest recorded for them.
+    :data:`~medallion.generate.engine.CHANGE_KINDS`), ``batch_scale`` the scale their size
+    follows (default ``scale``: about 1% of each table; ``batch_scale=1`` at ``scale=4`` writes
+    as many changed rows as a batch at scale 1). Batches replayed to reach them, but not
+    written, take the kind and size the manifest recorded for them.
     """
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     wanted = _wanted(batches)
     if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if batch_scale is not None and not (math.isfinite(batch_scale) and batch_scale > 0):
+        raise ValueError(f"batch_scale must be a positive number, got {batch_scale!r}")
     store = LandingStore(lakehouse.landing)
     manifest = Manifest.load(store, seed=seed, scale=scale)
     sim = Simulation(demo_tables(), scale=scale, seed=seed, changes=changes)
@@ -207,6 +212,11 @@ def generate(
     first_files: dict[str, LandingFile] = {}  # each table's first file of the previous batch
     for batch in range(1, max(wanted) + 1):
         sim.changes = changes if batch in wanted else manifest.changes_of(batch)
+        sim.batch_scale = (
+            (scale if batch_scale is None else batch_scale)
+            if batch in wanted
+            else manifest.batch_scale_of(batch)
+        )
         delivered = sim.run_batch(batch)
         written, anomalies = {}, []
         for table, spec in plan:
@@ -220,7 +230,7 @@ def generate(
             land(batch, table, spec, [*files, again] if again else files)
             written[table.name] = [f.key for f in files]
         if batch in wanted:
-            manifest.set_batch(batch, written, anomalies, changes)
+            manifest.set_batch(batch, written, anomalies, changes, sim.batch_scale)
             report.anomalies.update(Counter(e["kind"] for e in anomalies))
     report.manifest = manifest.save(store)
     report.seconds = time.perf_counter() - started

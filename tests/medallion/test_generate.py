@@ -590,6 +590,56 @@ def test_a_replayed_batch_keeps_the_kind_it_was_written_with(tmp_path: Path) -> 
     assert batch_2("after_recent", "recent") != batch_2("after_spread", "spread")
 
 
+def _batch_rows(scale: float, batch_scale: float | None = None) -> dict[str, int]:
+    """Changes per table in CDC batch 1 (late ones held back for batch 2 included)."""
+    sim = Simulation(demo_tables(), scale=scale, seed=7, batch_scale=batch_scale)
+    sim.load()
+    delivered = sim.run_batch(1)
+    return {
+        name: len(batch.meta["key"]) + len(sim.pending[name].meta["key"])
+        for name, batch in delivered.items()
+    }
+
+
+def test_a_batch_scale_sizes_the_batch_as_that_scale_does() -> None:
+    """At scale 0.2 with the batch sized as at 0.05, each table gets about as many changes as
+    at scale 0.05, a quarter of its own batch (the fixed anomalies aside)."""
+    small, large = _batch_rows(0.05), _batch_rows(0.2)
+    sized = _batch_rows(0.2, batch_scale=0.05)
+    assert sized == _batch_rows(0.2, batch_scale=0.05)  # deterministic
+    assert _batch_rows(0.2, batch_scale=0.2) == large  # the default is the scale itself
+    for table in ("sales", "sales_items", "clients"):
+        assert large[table] > 3 * small[table], (table, small, large)
+        assert 0.8 * small[table] <= sized[table] <= 1.2 * small[table], (table, small, sized)
+
+
+def test_a_replayed_batch_keeps_the_size_it_was_written_with(tmp_path: Path) -> None:
+    """The manifest records a batch's size; batch 2 written alone later replays batch 1 at
+    that size, so it equals batch 2 of one run writing both."""
+
+    def batch_2(name: str, *, alone: bool) -> dict[str, bytes]:
+        lakehouse = Lakehouse.at(str(tmp_path / name))
+        demo = load_demo()
+        if alone:
+            generate(lakehouse, domain=demo, scale=0.02, batches=[0, 1], batch_scale=0.01)
+            generate(lakehouse, domain=demo, scale=0.02, batches=[2], batch_scale=0.01)
+        else:
+            generate(lakehouse, domain=demo, scale=0.02, batches=[0, 1, 2], batch_scale=0.01)
+        landing = Path(lakehouse.landing)
+        batches = json.loads((landing / MANIFEST_PATH).read_text())["batches"]
+        assert "batch_scale" not in batches["0"]
+        assert batches["1"]["batch_scale"] == batches["2"]["batch_scale"] == 0.01
+        return {
+            key: next(landing.rglob(Path(key).name)).read_bytes()
+            for keys in batches["2"]["files"].values()
+            for key in keys
+        }
+
+    assert batch_2("alone", alone=True) == batch_2("together", alone=False)
+    with pytest.raises(ValueError, match="batch_scale must be a positive number, got -1"):
+        generate(Lakehouse.at(str(tmp_path / "bad")), domain=load_demo(), batch_scale=-1)
+
+
 def test_an_unknown_change_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="changes must be one of spread, recent, got 'old'"):
         Simulation(demo_tables(), scale=0.05, seed=7, changes="old")
