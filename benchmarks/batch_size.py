@@ -29,7 +29,9 @@ from medallion.layout import Lakehouse
 
 
 def batch_rows(lakehouse: Path, batch: int) -> int:
-    """Rows of the landing files the manifest lists for ``batch`` (CSV lines, Parquet rows)."""
+    """Rows of the landing files the manifest lists for ``batch`` (CSV lines, Parquet rows):
+    its changes, without the copy of the previous batch's first file it redelivers (bronze
+    recognises that copy and skips it; the generator's own report counts it)."""
     import pyarrow.parquet as pq
 
     landing = Path(Lakehouse.at(str(lakehouse)).landing)
