@@ -11,9 +11,12 @@ Writes silver-shaped Delta tables (Change Data Feed on) with the demo domain's s
    CDC at ``--fraction`` (default 1%) of the sales: new sales, pending ones settling, a few old
    sales cancelled and old items changed anywhere in the history, prices, sales people moving
    region (every month of theirs), clients, addresses, employees;
-3. the incremental gold run that follows, and a full recompute of a copy of the same lakehouse
-   (state removed: every mart recomputed, the difference merged), alternating on fresh copies
-   for ``--rounds`` rounds (the last one is reported: same warm JVM for both), checked equal;
+3. the incremental gold run that follows (each mart on the path the runner chooses), the same
+   run with the scoped path always tried (``SCOPED_MIN_FULL_SECONDS`` at 0: what the scoped
+   path costs where the runner would not take it), and a full recompute of a copy of the same
+   lakehouse (state removed: every mart recomputed, the difference merged), alternating on
+   fresh copies for ``--rounds`` rounds (the last one is reported: same warm JVM for all),
+   checked equal;
 4. a rerun with nothing new.
 
 Two batches are measured: recent changes only (new and settling sales, prices, clients,
@@ -42,6 +45,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from medallion.gold import run_gold
+from medallion.gold import runner as gold_runner
 from medallion.gold.state import state_path
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
@@ -240,7 +244,7 @@ def main() -> int:
     shutil.rmtree(base, ignore_errors=True)
     domain = load_domain(domain_path())
     spark = get_spark("medallion-gold-bench")
-    folders = {name: base / name for name in ("loaded", "changed", "incremental", "full")}
+    folders = {name: base / name for name in ("loaded", "changed", "incremental", "scoped", "full")}
     lakehouse = {name: Lakehouse.at(str(folder)) for name, folder in folders.items()}
 
     last: dict[str, list[TableResult]] = {}
@@ -284,39 +288,55 @@ def main() -> int:
         # Incremental and full alternate on fresh copies; the last round is kept (warm JVM).
         for round_ in range(1, args.rounds + 1):
             copy("changed", "incremental")
+            copy("changed", "scoped")
             copy("changed", "full")
             for model in domain.gold_models:
                 os.remove(state_path(lakehouse["full"].gold, model.name))
             incremental = gold(f"round {round_}: incremental run", lakehouse["incremental"])
+            floor, gold_runner.SCOPED_MIN_FULL_SECONDS = gold_runner.SCOPED_MIN_FULL_SECONDS, 0.0
+            try:
+                scoped = gold(f"round {round_}: scoped path tried", lakehouse["scoped"])
+            finally:
+                gold_runner.SCOPED_MIN_FULL_SECONDS = floor
             full = gold(f"round {round_}: full recompute (state removed)", lakehouse["full"])
         fulls = {r.table: r for r in last["full recompute (state removed)"]}
-        per_model = {r.table: (r, fulls[r.table]) for r in last["incremental run"]}
+        tried = {r.table: r for r in last["scoped path tried"]}
+        per_model = {r.table: (r, tried[r.table], fulls[r.table]) for r in last["incremental run"]}
         noop = gold("rerun, nothing new", lakehouse["incremental"])
         for model in domain.gold_models:
             a, b = (
                 spark.read.format("delta").load(lakehouse[h].table_path(Layer.GOLD, model.name))
                 for h in ("incremental", "full")
             )
-            if a.exceptAll(b).count() or b.exceptAll(a).count():
-                raise SystemExit(f"{model.name}: incremental and full recompute differ")
-        summary.append((kind, incremental, full, noop, per_model))
+            c = spark.read.format("delta").load(
+                lakehouse["scoped"].table_path(Layer.GOLD, model.name)
+            )
+            for other, what in ((a, "incremental"), (c, "scoped")):
+                if other.exceptAll(b).count() or b.exceptAll(other).count():
+                    raise SystemExit(f"{model.name}: {what} and full recompute differ")
+        summary.append((kind, incremental, scoped, full, noop, per_model))
 
     print(f"\nsummary at scale {args.scale}, {args.fraction:.0%} batch (first run {first:.1f}s):")
-    for kind, incremental, full, noop, _ in summary:
+    for kind, incremental, scoped, full, noop, _ in summary:
         print(
             f"  {kind:<34} incremental {incremental:6.1f}s  full recompute {full:6.1f}s  "
-            f"ratio {incremental / full:4.0%}  no-op rerun {noop:.1f}s"
+            f"ratio {incremental / full:4.0%}  scoped path tried {scoped:6.1f}s "
+            f"({scoped / full:4.0%})  no-op rerun {noop:.1f}s"
         )
     print("\nper model (seconds overlap unless --parallelism 1):")
-    print(f"  {'batch':<34}{'model':<22}{'incr s':>8}{'rows':>8}{'full s':>8}{'rows':>8}  path")
+    print(
+        f"  {'batch':<34}{'model':<22}{'incr s':>8}{'rows':>8}{'scoped s':>9}{'rows':>8}"
+        f"{'full s':>8}{'rows':>8}  path (incremental; scoped path tried)"
+    )
     for kind, *_, per_model in summary:
-        for name, (inc, ful) in sorted(per_model.items()):
-            path = " ".join(inc.messages).split(":")[0]
+        for name, (inc, sco, ful) in sorted(per_model.items()):
+            path, forced = (" ".join(r.messages).split(":")[0] for r in (inc, sco))
             print(
                 f"  {kind:<34}{name:<22}{inc.seconds:8.1f}{inc.rows_out:8d}"
-                f"{ful.seconds:8.1f}{ful.rows_out:8d}  {path}"
+                f"{sco.seconds:9.1f}{sco.rows_out:8d}{ful.seconds:8.1f}{ful.rows_out:8d}"
+                f"  {path}; {forced}"
             )
-    print("  incremental and full recompute gave the same gold tables")
+    print("  incremental, scoped and full recompute gave the same gold tables")
     spark.stop()
     if not args.lakehouse:
         shutil.rmtree(base, ignore_errors=True)

@@ -22,7 +22,8 @@ readable state, when a silver or gold table was recreated, when the change feed 
 no longer available (log cleanup, VACUUM, CDF enabled late), when a Python mart declares no
 scope function, when a SQL model's scope cannot be derived or is not worth it, or when the
 mart's last scoped refresh took longer than its last full recompute (the state keeps both
-times). Either way the result equals a full recompute from the pinned silver versions.
+times), or, before its first scoped refresh, when its last full recompute took less than
+:data:`SCOPED_MIN_FULL_SECONDS`. Either way the result equals a full recompute from the pinned silver versions.
 """
 
 from __future__ import annotations
@@ -57,9 +58,15 @@ FULL, SCOPED = "full", "scoped"
 #: recomputed in full, without deriving a scope. Each full recompute updates its own time, so
 #: the scoped path comes back once the full one has grown dearer than it.
 SCOPED_COST_LIMIT = 1.0
+#: Until its first scoped refresh, a mart is recomputed in full while its last full recompute
+#: took less than this: deriving a scope and merging it runs some 40 to 80 Spark jobs, which on
+#: such a mart cost more than recomputing it (``benchmarks/gold.py`` measures both paths).
+SCOPED_MIN_FULL_SECONDS = 20.0
 
 Transform = Callable[..., DataFrame]
 ScopeFunction = Callable[[Changes], DataFrame]
+#: A source's change feed after a version, and its row count (:meth:`Pins.changes`).
+FeedReader = Callable[["Source", int], tuple[DataFrame, int]]
 
 
 class GoldError(RuntimeError):
@@ -85,13 +92,24 @@ class Source:
         )
 
 
+@dataclass
+class _Feed:
+    """One source's change feed after one version: read once, then shared."""
+
+    lock: threading.Lock
+    frame: DataFrame | None = None
+    rows: int = 0
+
+
 class Pins:
     """The silver version each source is read at: pinned on first use, shared by the marts of
-    a run (thread-safe), so that they all see the same silver."""
+    a run (thread-safe), so that they all see the same silver; and the change feeds the marts
+    read, each read once per run however many marts consume it (:meth:`changes`)."""
 
     def __init__(self, spark: SparkSession, lakehouse: Lakehouse) -> None:
         self._spark, self._lakehouse = spark, lakehouse
         self._sources: dict[str, Source] = {}
+        self._feeds: dict[tuple[str, int], _Feed] = {}
         self._lock = threading.Lock()
 
     def __getitem__(self, table: Table) -> Source:
@@ -99,6 +117,32 @@ class Pins:
             if table.name not in self._sources:
                 self._sources[table.name] = _pin(self._spark, self._lakehouse, table)
             return self._sources[table.name]
+
+    def changes(self, source: Source, after: int) -> tuple[DataFrame, int]:
+        """``source``'s Change Data Feed after version ``after`` (up to its pinned version) and
+        its row count. The first mart that asks reads it; the executors keep it (memory, then
+        disk) for the others until :meth:`release`."""
+        with self._lock:
+            feed = self._feeds.setdefault((source.table.name, after), _Feed(threading.Lock()))
+        with feed.lock:
+            if feed.frame is None:
+                frame = source.changes_after(self._spark, after)
+                frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+                try:
+                    feed.rows = frame.count()
+                except BaseException:
+                    frame.unpersist()
+                    raise
+                feed.frame = frame
+            return feed.frame, feed.rows
+
+    def release(self) -> None:
+        """Free the change feeds kept for the run."""
+        with self._lock:
+            feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            if feed.frame is not None:
+                feed.frame.unpersist()
 
 
 def run_gold(
@@ -125,9 +169,12 @@ def run_gold(
         refresh(session, lakehouse, domain, domain.gold_model(name), result, pins)
         return result
 
-    return run_tables(
-        spark, Layer.GOLD, names, one, name=str, progress=progress, workers=parallelism
-    )
+    try:
+        return run_tables(
+            spark, Layer.GOLD, names, one, name=str, progress=progress, workers=parallelism
+        )
+    finally:
+        pins.release()
 
 
 def refresh(
@@ -139,8 +186,13 @@ def refresh(
     pins: Pins | None = None,
 ) -> None:
     """Bring one mart up to date with silver (see the module docstring)."""
+    if pins is None:
+        pins = Pins(spark, lakehouse)
+        try:
+            return refresh(spark, lakehouse, domain, model, result, pins)
+        finally:
+            pins.release()
     started = time.monotonic()
-    pins = Pins(spark, lakehouse) if pins is None else pins
     transform, scope_function = resolve(model)
     sources = {name: pins[domain.table(name)] for name in model.sources}
     gold_path = lakehouse.table_path(Layer.GOLD, model.name)
@@ -159,9 +211,13 @@ def refresh(
     scope: Scope | None = None
     if reason is None and state is not None and model.sql:
         # A SQL model's scope is derived from its query (medallion.gold.sql_scope).
-        scope, reason, result.rows_in = sql_scope.derive(spark, model, sources, state, gold_path)
+        scope, reason, result.rows_in = sql_scope.derive(
+            spark, model, sources, state, gold_path, pins.changes
+        )
     elif reason is None and state is not None and scope_function is not None:
-        scope, reason, result.rows_in = _scope(spark, model, sources, state, scope_function)
+        scope, reason, result.rows_in = _scope(
+            spark, model, sources, state, scope_function, pins.changes
+        )
 
     inputs = {name: source.read(spark) for name, source in sources.items()}
     try:
@@ -204,8 +260,14 @@ def refresh(
 
 def _dearer_scope(state: GoldState) -> str | None:
     """Why to recompute in full when the last scoped refresh cost more than the last full
-    recompute (None otherwise, or when either has not run yet)."""
+    recompute, or, before any scoped refresh, when the last full recompute was too quick to
+    be beaten (see :data:`SCOPED_MIN_FULL_SECONDS`); None otherwise."""
     full, scoped = state.seconds.get(FULL), state.seconds.get(SCOPED)
+    if full is not None and scoped is None and full < SCOPED_MIN_FULL_SECONDS:
+        return (
+            f"the last full recompute took {full:.1f}s, under the {SCOPED_MIN_FULL_SECONDS:.0f}s "
+            "below which deriving a scope costs more than it saves"
+        )
     if full is None or scoped is None or scoped <= full * SCOPED_COST_LIMIT:
         return None
     return (
@@ -320,53 +382,48 @@ def _scope(
     sources: dict[str, Source],
     state: GoldState,
     scope_function: ScopeFunction,
+    changes_of: FeedReader,
 ) -> tuple[Scope | None, str | None, int]:
     """The scope of the unconsumed changes (or the reason to recompute everything instead),
     and how many change rows were read."""
     feeds: dict[str, DataFrame] = {}
     read = 0
     current = {name: source.read(spark) for name, source in sources.items()}
-    try:
-        for name, source in sources.items():
-            consumed = state.sources[name].version
-            if consumed == source.version:
-                feeds[name] = (
-                    current[name]
-                    .limit(0)
-                    .select(
-                        "*",
-                        F.lit(None).cast("string").alias(CHANGE_TYPE),
-                        F.lit(None).cast("bigint").alias(COMMIT_VERSION),
-                    )
+    for name, source in sources.items():
+        consumed = state.sources[name].version
+        if consumed == source.version:
+            feeds[name] = (
+                current[name]
+                .limit(0)
+                .select(
+                    "*",
+                    F.lit(None).cast("string").alias(CHANGE_TYPE),
+                    F.lit(None).cast("bigint").alias(COMMIT_VERSION),
                 )
-                continue
-            try:
-                feed = source.changes_after(spark, consumed).persist(StorageLevel.MEMORY_AND_DISK)
-                feeds[name] = feed
-                read += feed.count()
-            except Exception as error:
-                reason = (
-                    f"the changes of silver {name!r} after version {consumed} are no longer "
-                    f"readable ({first_line(error)})"
-                )
-                return None, reason, 0
-        changes = Changes(
-            changed=feeds,
-            current=current,
-            keys={name: source.table.primary_key for name, source in sources.items()},
-        )
-        keys = scope_function(changes)
-        unknown = set(keys.columns) - set(model.column_names)
-        if unknown or not keys.columns:
-            raise GoldError(
-                f"scope function of {model.name!r} returned columns {keys.columns}; they must "
-                f"be columns of the mart ({', '.join(model.column_names)})"
             )
-        scope = Scope.of(keys)
-    finally:
-        for feed in feeds.values():
-            feed.unpersist()
-    return scope, None, read
+            continue
+        try:
+            feeds[name], rows = changes_of(source, consumed)
+            read += rows
+        except Exception as error:
+            reason = (
+                f"the changes of silver {name!r} after version {consumed} are no longer "
+                f"readable ({first_line(error)})"
+            )
+            return None, reason, 0
+    changes = Changes(
+        changed=feeds,
+        current=current,
+        keys={name: source.table.primary_key for name, source in sources.items()},
+    )
+    keys = scope_function(changes)
+    unknown = set(keys.columns) - set(model.column_names)
+    if unknown or not keys.columns:
+        raise GoldError(
+            f"scope function of {model.name!r} returned columns {keys.columns}; they must "
+            f"be columns of the mart ({', '.join(model.column_names)})"
+        )
+    return Scope.of(keys), None, read
 
 
 def _full_reason(

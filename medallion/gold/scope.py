@@ -33,9 +33,13 @@ class Scope:
     note: str = ""
 
     @classmethod
-    def of(cls, keys: DataFrame) -> Scope:
-        """The distinct rows of ``keys``, computed once (until :meth:`release`)."""
-        distinct = delta_io.checkpoint(keys.distinct())
+    def of(cls, keys: DataFrame, *, computed: bool = False) -> Scope:
+        """The distinct rows of ``keys``, computed once (until :meth:`release`).
+
+        ``computed``: ``keys`` is already distinct and computed (a :func:`delta_io.checkpoint`
+        the scope takes over and frees).
+        """
+        distinct = keys if computed else delta_io.checkpoint(keys.distinct())
         size = distinct.count()
         first = distinct.orderBy(*keys.columns).limit(SAMPLE).collect() if size else []
         return cls(distinct, size, tuple(tuple(row) for row in first))

@@ -31,12 +31,11 @@ recomputing everything is cheaper than the scoped path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sqlglot import exp
@@ -463,8 +462,11 @@ def _union(frames: Sequence[DataFrame], ctx: Context) -> DataFrame | None:
 
 
 def _named(df: DataFrame | None, columns: Sequence[str]) -> DataFrame | None:
-    if df is None:
-        return None
+    return None if df is None else _renamed(df, columns)
+
+
+def _renamed(df: DataFrame, columns: Sequence[str]) -> DataFrame:
+    """``df``'s columns ``_c0``, ``_c1``... named ``columns``."""
     return df.select(*[F.col(f"_c{j}").alias(c) for j, c in enumerate(columns)])
 
 
@@ -500,6 +502,10 @@ def grain_changes(
             )
             held = gold.join(F.broadcast(parts), condition, "left_semi").select(*grain)
             return direct.union(held).distinct()
+    expressions = [top.outputs[c] for c in grain]
+    if top.partition is None and not (top.aggregate and any(map(_has_aggregate, expressions))):
+        # As images() would, but the rows lost and gained in one computed union.
+        return _union([_renamed(f, grain) for f in _both(_spj(top, expressions, ctx))], ctx)
     old, new = images(top, grain, ctx)
     return _union([d for d in (old, new) if d is not None], ctx)
 
@@ -513,15 +519,16 @@ def derive(
     sources: Mapping[str, Source],
     state: GoldState,
     gold_path: str,
+    changes_of: Callable[[Source, int], tuple[DataFrame, int]],
 ) -> tuple[Scope | None, str | None, int]:
     """The scope of the changes since ``state`` (or the reason to recompute in full), and how
-    many change rows were read."""
+    many change rows were read. ``changes_of(source, version)`` gives a source's change feed
+    after ``version`` and its row count (the run's, shared by its marts)."""
     try:
         top = analyse(model, [s.table for s in sources.values()])
     except Unsupported as error:
         return None, f"the scope of this query cannot be derived: {error}", 0
     changed = frozenset(n for n, s in sources.items() if state.sources[n].version != s.version)
-    feeds: dict[str, DataFrame] = {}
     read = 0
     checkpoints: list[DataFrame] = []
     try:
@@ -541,10 +548,8 @@ def derive(
                     ctx.full[OLD][name] = registered.add(
                         before.select(*source.table.column_names), f"{name}_before"
                     )
-                    feed = source.changes_after(spark, consumed)
-                    feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
-                    feeds[name] = feed
-                    read += feed.count()
+                    feed, rows = changes_of(source, consumed)
+                    read += rows
                 except Exception as error:
                     return (
                         None,
@@ -562,9 +567,9 @@ def derive(
                     )
                 )
                 for side, types in ((OLD, BEFORE), (NEW, AFTER)):
-                    rows = moved.filter(F.col(CHANGE_TYPE).isin(*types))
+                    side_images = moved.filter(F.col(CHANGE_TYPE).isin(*types))
                     ctx.delta[side][name] = registered.add(
-                        rows.select(*source.table.column_names), f"{name}_{side}_images"
+                        side_images.select(*source.table.column_names), f"{name}_{side}_images"
                     )
             try:
                 gold = delta_io.read_delta(spark, gold_path).select(*model.column_names)
@@ -573,15 +578,16 @@ def derive(
                     keys = spark.range(0).select(
                         *[F.lit(None).cast(_type(model, c)).alias(c) for c in model.grain]
                     )
-                scope = Scope.of(keys)
+                held = bool(checkpoints) and keys is checkpoints[-1]
+                if held:
+                    checkpoints.pop()  # already distinct and computed: the scope keeps it
+                scope = Scope.of(keys, computed=held)
             except Unsupported as error:
                 return None, f"the scope of this query cannot be derived: {error}", read
             except Exception as error:
                 return None, f"deriving the scope failed ({_summary(error)})", read
     finally:
         delta_io.release(*checkpoints)
-        for feed in feeds.values():
-            feed.unpersist()
     chosen, reason = choose(spark, scope, gold_path)
     return chosen, reason, read
 

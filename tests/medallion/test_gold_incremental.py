@@ -45,6 +45,7 @@ def scope_always(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refresh within the scope whatever its share of the mart (the data here is tiny)."""
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))
     monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
+    monkeypatch.setattr(gold_runner, "SCOPED_MIN_FULL_SECONDS", 0.0)
 
 
 def gold_version(spark: SparkSession, lakehouse: Lakehouse, model: str) -> int:
@@ -275,8 +276,9 @@ def test_missing_silver_fails_that_mart_only(spark: SparkSession, tmp_path: Path
 
 
 def test_a_python_model_with_its_scope_function_is_incremental(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(gold_runner, "SCOPED_MIN_FULL_SECONDS", 0.0)  # tiny data
     domain = load_domain(python_domain(tmp_path / "domain"))
     units = domain.gold_model("units_by_product")
     assert units.scope == "tests.medallion.python_model:units_by_product_scope"

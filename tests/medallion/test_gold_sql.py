@@ -93,6 +93,7 @@ def test_sql_models_refresh_incrementally(
 ) -> None:
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # tiny data
     monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
+    monkeypatch.setattr(gold_runner, "SCOPED_MIN_FULL_SECONDS", 0.0)
     lakehouse = Lakehouse.at(str(tmp_path))
     silver = Silver(spark, lakehouse, random_silver(5))
     first = assert_ok(run_gold(spark, lakehouse, SQL_DOMAIN))
@@ -145,6 +146,7 @@ def test_full_recompute_when_the_scope_is_not_worth_it_or_not_provable(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))  # the share decides
+    monkeypatch.setattr(gold_runner, "SCOPED_MIN_FULL_SECONDS", 0.0)
     unprovable = sql_model(
         "top_sales",
         "SELECT s.sale_id, RANK() OVER (ORDER BY s.total_amount DESC) AS place FROM sales s",
@@ -178,7 +180,8 @@ def test_full_recompute_when_the_scope_is_not_worth_it_or_not_provable(
 
 def test_the_path_that_cost_less_last_time_is_taken(spark: SparkSession, tmp_path: Path) -> None:
     """The state keeps how long each path last took; a scoped refresh dearer than a full
-    recompute is not tried again (until full recomputes grow dearer than it)."""
+    recompute is not tried again (until full recomputes grow dearer than it), and none is
+    tried while full recomputes are quicker than the floor."""
     daily = next(m for m in SQL_MODELS if m.name == "sales_daily")
     domain = Domain(tables=DOMAIN.tables, gold_models=(daily,))
     lakehouse = Lakehouse.at(str(tmp_path))
@@ -194,6 +197,13 @@ def test_the_path_that_cost_less_last_time_is_taken(spark: SparkSession, tmp_pat
         silver.update("sales", sale["sale_id"], total_amount=sale["total_amount"] + 1)
         return assert_ok(run_gold(spark, lakehouse, domain))["sales_daily"]
 
+    never_scoped = refresh_after({"full": 1.0})
+    assert never_scoped.startswith(
+        "full recompute: the last full recompute took 1.0s, under the 20s below which deriving "
+        "a scope costs more than it saves"
+    ), never_scoped
+    slow_full = refresh_after({"full": 25.0})
+    assert slow_full.startswith("incremental: "), slow_full
     cheap_scope = refresh_after({"full": 100.0, "scoped": 1.0})
     assert cheap_scope.startswith("incremental: "), cheap_scope
     dear_scope = refresh_after({"full": 1.0, "scoped": 100.0})

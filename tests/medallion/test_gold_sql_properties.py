@@ -187,6 +187,7 @@ def test_incremental_equals_full_and_the_scope_covers_every_change(
 ) -> None:
     monkeypatch.setattr(sql_scope, "SCOPE_SHARE_LIMIT", float("inf"))  # always the scoped path
     monkeypatch.setattr(gold_runner, "SCOPED_COST_LIMIT", float("inf"))
+    monkeypatch.setattr(gold_runner, "SCOPED_MIN_FULL_SECONDS", 0.0)
     scopes: dict[str, set[tuple]] = {}
     derive = sql_scope.derive
 
