@@ -23,7 +23,8 @@ no longer available (log cleanup, VACUUM, CDF enabled late), when a Python mart 
 scope function, when a SQL model's scope cannot be derived or is not worth it, or when the
 mart's last scoped refresh took longer than its last full recompute (the state keeps both
 times), or, before its first scoped refresh, when its last full recompute took less than
-:data:`SCOPED_MIN_FULL_SECONDS`. Either way the result equals a full recompute from the pinned silver versions.
+:data:`SCOPED_MIN_FULL_SECONDS`. Either way the result equals a full recompute from the pinned
+silver versions.
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ FULL, SCOPED = "full", "scoped"
 #: the scoped path comes back once the full one has grown dearer than it.
 SCOPED_COST_LIMIT = 1.0
 #: Until its first scoped refresh, a mart is recomputed in full while its last full recompute
-#: took less than this: deriving a scope and merging it runs some 40 to 80 Spark jobs, which on
-#: such a mart cost more than recomputing it (``benchmarks/gold.py`` measures both paths).
-SCOPED_MIN_FULL_SECONDS = 20.0
+#: took less than this: deriving a scope and merging it runs some 40 to 80 Spark jobs and still
+#: reads the silver tables whole, which cost more than recomputing every mart of the demo at
+#: scales 1 and 4 (``benchmarks/gold.py`` runs both paths; docs/sql-models.md).
+SCOPED_MIN_FULL_SECONDS = 30.0
 
 Transform = Callable[..., DataFrame]
 ScopeFunction = Callable[[Changes], DataFrame]
