@@ -81,17 +81,6 @@ INTERPRETED = {
 }
 
 
-#: JVM options of the test session, which lives for the whole run and runs thousands of small,
-#: distinct queries (``test_gold_incremental.py`` alone: 113 s of JVM CPU before, 84 s after;
-#: the suite on two workers: 715 s before, 603 s after):
-#: - the optimising compiler (C2) takes a method only after about forty times the usual calls:
-#:   with the defaults it spent a third of the JVM's CPU on code that ran a few times;
-#: - the parallel collector: G1's concurrent marking kept running over a 2 GiB heap whose live
-#:   part is small, 136 s of CPU in the suite (59 s for all collection with this one).
-TEST_JVM_OPTIONS = (
-    "-XX:Tier4InvocationThreshold=200000 -XX:Tier4CompileThreshold=400000 "
-    "-XX:Tier4BackEdgeThreshold=800000 -XX:+UseParallelGC"
-)
 #: Spark's status store keeps fewer finished jobs, stages and queries (nobody looks at them).
 STATUS_RETAINED = {
     "spark.ui.retainedJobs": "50",
@@ -104,13 +93,15 @@ STATUS_RETAINED = {
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """The session every Spark test shares: local[2], two shuffle partitions, UI off,
-    expressions interpreted (:data:`INTERPRETED`), its JVM tuned for a long run of small queries
-    (:data:`TEST_JVM_OPTIONS`, :data:`STATUS_RETAINED`).
+    expressions interpreted (:data:`INTERPRETED`), a small status store
+    (:data:`STATUS_RETAINED`); its JVM is the product's local one
+    (:data:`medallion.session.LOCAL_JVM_OPTIONS`: late C2 compilation, the parallel collector;
+    the suite on two workers spent 715 s of JVM CPU with the JVM's defaults, 603 s with these).
 
     hadoop-aws is on the classpath too, so the S3 tests reuse this session.
     """
     os.environ.setdefault("MEDALLION_DRIVER_MEMORY", "2g")
-    from medallion.session import LOCAL_DEFAULTS, get_spark
+    from medallion.session import get_spark
 
     session = get_spark(
         "medallion-tests",
@@ -120,9 +111,6 @@ def spark() -> Iterator[SparkSession]:
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
             "spark.databricks.delta.snapshotPartitions": "1",
-            "spark.driver.extraJavaOptions": (
-                f"{LOCAL_DEFAULTS['spark.driver.extraJavaOptions']} {TEST_JVM_OPTIONS}"
-            ),
             **INTERPRETED,
             **STATUS_RETAINED,
         },
