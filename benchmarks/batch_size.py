@@ -26,6 +26,7 @@ from measure import Measurement, measure, medallion
 
 from medallion.generate.manifest import MANIFEST_PATH
 from medallion.layout import Lakehouse
+from medallion.spec import domain_path, load_domain
 
 
 def batch_rows(lakehouse: Path, batch: int) -> int:
@@ -34,12 +35,13 @@ def batch_rows(lakehouse: Path, batch: int) -> int:
     recognises that copy and skips it; the generator's own report counts it)."""
     import pyarrow.parquet as pq
 
-    landing = Path(Lakehouse.at(str(lakehouse)).landing)
-    manifest = json.loads((landing / MANIFEST_PATH).read_text())
+    where = Lakehouse.at(str(lakehouse))
+    domain = load_domain(domain_path())
+    manifest = json.loads((Path(where.landing) / MANIFEST_PATH).read_text())
     rows = 0
-    for keys in manifest["batches"][str(batch)]["files"].values():
+    for table, keys in manifest["batches"][str(batch)]["files"].items():
         for key in keys:
-            path = next(landing.rglob(Path(key).name))
+            path = Path(where.landing_dir(domain.table(table))) / key
             if path.suffix == ".parquet":
                 rows += pq.ParquetFile(path).metadata.num_rows
             else:

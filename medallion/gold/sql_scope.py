@@ -225,6 +225,15 @@ class Context:
         self.checkpoints.append(frame)
         return frame
 
+    def hand_over(self, df: DataFrame) -> bool:
+        """True when ``df`` is one of this derivation's computed rows, which the caller now
+        keeps and frees (the derivation no longer does)."""
+        for index, frame in enumerate(self.checkpoints):
+            if frame is df:
+                del self.checkpoints[index]
+                return True
+        return False
+
 
 def images(block: Block, columns: Sequence[str], ctx: Context) -> tuple[DataFrame | None, ...]:
     """``(old, new)``: supersets of the rows ``block`` lost and gained, on ``columns``
@@ -578,10 +587,8 @@ def derive(
                     keys = spark.range(0).select(
                         *[F.lit(None).cast(_type(model, c)).alias(c) for c in model.grain]
                     )
-                held = bool(checkpoints) and keys is checkpoints[-1]
-                if held:
-                    checkpoints.pop()  # already distinct and computed: the scope keeps it
-                scope = Scope.of(keys, computed=held)
+                # Keys the derivation computed are distinct already: the scope keeps them.
+                scope = Scope.of(keys, computed=ctx.hand_over(keys))
             except Unsupported as error:
                 return None, f"the scope of this query cannot be derived: {error}", read
             except Exception as error:
