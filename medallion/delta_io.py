@@ -111,6 +111,13 @@ def file_count(spark: SparkSession, path: str) -> int:
     return _file_count(_snapshot(spark, path))
 
 
+def table_bytes(spark: SparkSession, path: str) -> int | None:
+    """Bytes of the data files of the table's latest version, from its checksum file (no
+    Spark job); None when the version has none."""
+    checksum = _snapshot(spark, path).checksumOpt()
+    return int(checksum.get().tableSizeBytes()) if checksum.isDefined() else None
+
+
 def _file_count(snapshot: Any) -> int:
     checksum = snapshot.checksumOpt()
     if checksum.isDefined():

@@ -10,11 +10,14 @@ from collections.abc import Mapping
 #: One core, a small heap, and only the JVM's quick (C1) compiler: in a process that lives a
 #: few seconds, the optimising compiler costs more CPU than its code saves (the two-process
 #: race of ``test_concurrent_runs.py``: 74 s with it, 50 s without, on two cores). Spark's own
-#: settings stay at their defaults.
+#: settings stay at their defaults, and no input counts as small
+#: (:func:`medallion.session.sized_for`): these processes exercise generated code, which the
+#: test session itself skips (``tests/conftest.py: INTERPRETED``).
 SPARK_PROCESS = {
     "MEDALLION_SPARK_MASTER": "local[1]",
     "MEDALLION_DRIVER_MEMORY": "1g",
     "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1",
+    "MEDALLION_SMALL_INPUT_BYTES": "0",
 }
 
 

@@ -30,6 +30,7 @@ from medallion.ingest_manifest import Ledger
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
+from medallion.session import sized_for
 from medallion.spec import Domain, Table
 from medallion.spec.contract import BRONZE_PROPERTIES
 
@@ -64,37 +65,40 @@ def ingest_table(
     groups: dict[str, list[CheckedFile]] = defaultdict(list)
     for checked in good:
         groups[checked.signature].append(checked)
-    frames = [
-        read_files(spark, files).transform(with_lineage, {f.uri: f.key for f in files}, batch_id)
-        for files in groups.values()
-    ]
-    if frames:
-        batch = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
-        # The commit is the plan's idempotent write; the ledger then says whether it was ours.
-        try:
-            delta_io.append_counted(
-                spark,
-                batch,
-                target,
-                properties=BRONZE_PROPERTIES,
-                txn=plan.txn,
-                user_metadata=plan.commit_note(batch_id, [f.key for f in good]),
+    with sized_for(spark, sum(file.size for file in pending)):
+        frames = [
+            read_files(spark, files).transform(
+                with_lineage, {f.uri: f.key for f in files}, batch_id
             )
-        except Exception as error:
-            if not delta_io.is_concurrent_commit(error):
-                raise
-        added = ledger.record(plan, batch_id)
-        if added is None:
-            result.warn(
-                f"a concurrent bronze run committed to {table.name} first (idempotent write "
-                f"{plan.app_id} v{plan.txn_version}); added nothing, a rerun ingests any file "
-                "it did not"
-            )
-            return result
-        result.rows_out = added
-        result.files = len(good)
-        for message in drift_messages(table, good):
-            result.warn(message)
+            for files in groups.values()
+        ]
+        if frames:
+            batch = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+            # The commit is the plan's idempotent write; the ledger then says whether it was ours.
+            try:
+                delta_io.append_counted(
+                    spark,
+                    batch,
+                    target,
+                    properties=BRONZE_PROPERTIES,
+                    txn=plan.txn,
+                    user_metadata=plan.commit_note(batch_id, [f.key for f in good]),
+                )
+            except Exception as error:
+                if not delta_io.is_concurrent_commit(error):
+                    raise
+            added = ledger.record(plan, batch_id)
+            if added is None:
+                result.warn(
+                    f"a concurrent bronze run committed to {table.name} first (idempotent write "
+                    f"{plan.app_id} v{plan.txn_version}); added nothing, a rerun ingests any file "
+                    "it did not"
+                )
+                return result  # the with-block restores the session's settings
+            result.rows_out = added
+            result.files = len(good)
+            for message in drift_messages(table, good):
+                result.warn(message)
     result.rows_in = result.rows_out
     return result
 
@@ -110,7 +114,9 @@ def run_bronze(
 ) -> list[TableResult]:
     """Ingest every table (or the named ones); a failing table never stops the others.
 
-    Up to ``$MEDALLION_PARALLELISM`` (default 4) tables are ingested at a time.
+    Up to ``$MEDALLION_PARALLELISM`` (default 4) tables are ingested at a time, each in its
+    own session (sharing the SparkContext), so that a small table's settings
+    (:func:`medallion.session.sized_for`) never reach another table's queries.
     """
     batch = batch_id or new_batch_id()
     specs = list(domain.tables) if tables is None else [domain.table(t) for t in tables]
@@ -121,4 +127,5 @@ def run_bronze(
         lambda session, table: ingest_table(session, lakehouse, table, batch),
         name=lambda table: table.name,
         progress=progress,
+        session_per_table=True,
     )

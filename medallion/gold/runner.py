@@ -48,6 +48,7 @@ from medallion.gold.state import GoldState, TableVersion, load_state, save_state
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, first_line, run_tables
+from medallion.session import sized_for
 from medallion.spec import Domain, GoldModel, Table
 from medallion.spec.contract import GOLD_PROPERTIES
 
@@ -172,11 +173,28 @@ def run_gold(
         return result
 
     try:
-        return run_tables(
-            spark, Layer.GOLD, names, one, name=str, progress=progress, workers=parallelism
-        )
+        with sized_for(spark, _source_bytes(spark, lakehouse, domain, names)):
+            return run_tables(
+                spark, Layer.GOLD, names, one, name=str, progress=progress, workers=parallelism
+            )
     finally:
         pins.release()
+
+
+def _source_bytes(
+    spark: SparkSession, lakehouse: Lakehouse, domain: Domain, names: Sequence[str]
+) -> int | None:
+    """Bytes of the silver tables the marts read, from their Delta logs (None when a log
+    does not say). The marts share the run's session, so its size sets their mode."""
+    sources = {source for name in names for source in domain.gold_model(name).sources}
+    total = 0
+    for source in sorted(sources):
+        path = lakehouse.table_path(Layer.SILVER, source)
+        size = delta_io.table_bytes(spark, path) if delta_io.is_delta(spark, path) else 0
+        if size is None:
+            return None
+        total += size
+    return total
 
 
 def refresh(

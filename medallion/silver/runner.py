@@ -32,6 +32,7 @@ from medallion import delta_io
 from medallion.layout import Lakehouse, Layer
 from medallion.results import TableResult
 from medallion.runner import Progress, run_tables
+from medallion.session import sized_for
 from medallion.silver import clustering, snapshots
 from medallion.silver.quality import Check, any_of, checks
 from medallion.silver.transforms import (
@@ -322,85 +323,107 @@ def apply_table(
     if applied is not None and applied >= bronze.version:
         return result
 
-    raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
-    drift = undeclared_columns(raw, table)
-    if drift:
-        result.warn(
-            f"table {table.name!r}, {_files_with_values(raw, drift)}: undeclared column(s) "
-            f"{', '.join(drift)} in bronze, ignored"
-        )
-    absent = [c for c in table.column_names if c not in raw.columns]
-    if absent:
-        result.warn(
-            f"table {table.name!r}, {_files_with_values(raw, ())}: declared column(s) "
-            f"{', '.join(absent)} absent from bronze, NULL"
-        )
-
-    batch, stats = _checked_batch(raw, table, missing_ok=applied is not None)
-    if stats is None:  # files of those bronze versions are gone: apply the whole table again
-        result.warn(
-            f"bronze files added after version {applied} are gone (vacuumed); "
-            "applying the whole bronze table again"
-        )
-        full = delta_io.read_delta(spark, paths.bronze, bronze.version)
-        batch, stats = _checked_batch(full, table, missing_ok=False)
-        assert stats is not None  # missing_ok=False raises instead
-    try:
-        result.rows_in, result.files = stats.rows, stats.files
-        if _quality_failed(result, stats, table, max_bad_ratio):
-            return result
-        for rule, rows in stats.warned.items():
-            result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
-        write_quarantine(
-            spark,
-            batch,
-            table,
-            paths.quarantine,
-            rows=stats.quarantined,
-            txn=(f"{app_id}.quarantine", bronze.version),  # exactly-once hook (concurrent runs)
-        )
-        if stats.quarantined:
-            result.quarantined = stats.quarantined
-            detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
-            result.warn(f"{stats.quarantined} row(s) quarantined ({detail})")
-        if stats.deletes:
-            write_tombstones(batch, table, paths.tombstones)
-        tombstones = (
-            delta_io.read_delta(spark, paths.tombstones)
-            if delta_io.is_delta(spark, paths.tombstones)
-            else None
-        )
-        # --- snapshot hook (medallion.silver.snapshots): a full load supersedes older changes
-        snapshot_at = stats.snapshot_at
-        state = snapshots.state_path(lakehouse, table)
-        superseded = max(
-            [t for t in (snapshots.latest_snapshot(spark, state), snapshot_at) if t is not None],
-            default=None,
-        )
-        if snapshot_at is not None:
-            snapshots.record_snapshot(spark, state, snapshot_at, bronze.version)
-        if tombstones is not None:
-            tombstones = snapshots.since(tombstones, superseded)
-        changes = changes_to_apply(snapshots.since(batch, superseded), tombstones, table)
-        # --- end of snapshot hook (and snapshot_at= below)
-        counts = merge_silver(
-            spark,
-            changes,
-            table,
-            paths.silver,
-            app_id=app_id,
-            bronze_version=bronze.version,
-            snapshot_at=snapshot_at,
-            key_range=(stats.key_low, stats.key_high),
-        )
-        result.rows_out = counts.total
-        if counts.files_before:
-            result.messages.append(
-                f"MERGE rewrote {counts.files_rewritten} of {counts.files_before} file(s)"
+    input_bytes = _input_bytes(spark, paths, applied, bronze.version, silver_exists=exists)
+    with sized_for(spark, input_bytes):
+        raw = delta_io.read_appended(spark, paths.bronze, applied, bronze.version)
+        drift = undeclared_columns(raw, table)
+        if drift:
+            result.warn(
+                f"table {table.name!r}, {_files_with_values(raw, drift)}: undeclared column(s) "
+                f"{', '.join(drift)} in bronze, ignored"
             )
-    finally:
-        batch.unpersist()
+        absent = [c for c in table.column_names if c not in raw.columns]
+        if absent:
+            result.warn(
+                f"table {table.name!r}, {_files_with_values(raw, ())}: declared column(s) "
+                f"{', '.join(absent)} absent from bronze, NULL"
+            )
+
+        batch, stats = _checked_batch(raw, table, missing_ok=applied is not None)
+        if stats is None:  # files of those bronze versions are gone: apply the whole table again
+            result.warn(
+                f"bronze files added after version {applied} are gone (vacuumed); "
+                "applying the whole bronze table again"
+            )
+            full = delta_io.read_delta(spark, paths.bronze, bronze.version)
+            batch, stats = _checked_batch(full, table, missing_ok=False)
+            assert stats is not None  # missing_ok=False raises instead
+        try:
+            result.rows_in, result.files = stats.rows, stats.files
+            if _quality_failed(result, stats, table, max_bad_ratio):
+                return result
+            for rule, rows in stats.warned.items():
+                result.warn(f"rule {rule} (warn) failed for {rows} applied row(s)")
+            write_quarantine(
+                spark,
+                batch,
+                table,
+                paths.quarantine,
+                rows=stats.quarantined,
+                txn=(f"{app_id}.quarantine", bronze.version),  # exactly-once hook (concurrent runs)
+            )
+            if stats.quarantined:
+                result.quarantined = stats.quarantined
+                detail = ", ".join(f"{rule}={rows}" for rule, rows in stats.by_rule.items())
+                result.warn(f"{stats.quarantined} row(s) quarantined ({detail})")
+            if stats.deletes:
+                write_tombstones(batch, table, paths.tombstones)
+            tombstones = (
+                delta_io.read_delta(spark, paths.tombstones)
+                if delta_io.is_delta(spark, paths.tombstones)
+                else None
+            )
+            # --- snapshot hook (medallion.silver.snapshots): a full load supersedes older changes
+            snapshot_at = stats.snapshot_at
+            state = snapshots.state_path(lakehouse, table)
+            superseded = max(
+                [
+                    t
+                    for t in (snapshots.latest_snapshot(spark, state), snapshot_at)
+                    if t is not None
+                ],
+                default=None,
+            )
+            if snapshot_at is not None:
+                snapshots.record_snapshot(spark, state, snapshot_at, bronze.version)
+            if tombstones is not None:
+                tombstones = snapshots.since(tombstones, superseded)
+            changes = changes_to_apply(snapshots.since(batch, superseded), tombstones, table)
+            # --- end of snapshot hook (and snapshot_at= below)
+            counts = merge_silver(
+                spark,
+                changes,
+                table,
+                paths.silver,
+                app_id=app_id,
+                bronze_version=bronze.version,
+                snapshot_at=snapshot_at,
+                key_range=(stats.key_low, stats.key_high),
+            )
+            result.rows_out = counts.total
+            if counts.files_before:
+                result.messages.append(
+                    f"MERGE rewrote {counts.files_rewritten} of {counts.files_before} file(s)"
+                )
+        finally:
+            batch.unpersist()
     return result
+
+
+def _input_bytes(
+    spark: SparkSession, paths: SilverPaths, applied: int | None, until: int, *, silver_exists: bool
+) -> int | None:
+    """Bytes a run reads: bronze's data added after version ``applied`` (all of it when None)
+    and silver's, from the Delta logs only; None when a log does not say."""
+    silver = delta_io.table_bytes(spark, paths.silver) if silver_exists else 0
+    if applied is None:
+        bronze = delta_io.table_bytes(spark, paths.bronze)
+    else:
+        commits = delta_io.logged_commits(spark, paths.bronze, "", applied, until)
+        sizes = [commit.metrics.get("numOutputBytes") for commit in commits]
+        complete = len(commits) == until - applied and None not in sizes
+        bronze = sum(size or 0 for size in sizes) if complete else None
+    return None if silver is None or bronze is None else silver + bronze
 
 
 def _files_with_values(raw: DataFrame, columns: Sequence[str]) -> str:
