@@ -91,24 +91,18 @@ def sized_for(spark: SparkSession, input_bytes: int | None) -> Iterator[None]:
     Spark generates and compiles the code of each new projection, predicate or ordering,
     some tens of milliseconds each: a small table's run compiles hundreds of them, each then
     used on a few thousand rows. Below :func:`small_input_bytes` the interpreted evaluators
-    cost less (``make run`` at scale 0.05 on 2 cores: 37-39 s -> 31-33 s); on a table of a
-    million rows they cost more (silver at scale 1 with every table interpreted: +7 s). The
-    session must be the table's own while the block runs: settings are session-wide.
+    cost less (``make run``'s pipeline at scale 0.05 on 2 cores, five runs each: 36-42 s ->
+    33-36 s); on a table of a million rows they cost more (silver at scale 1 with every table
+    interpreted: +7 s). The session must be the table's own while the block runs: settings are
+    session-wide.
     """
     if input_bytes is None or input_bytes >= small_input_bytes():
         yield
         return
-    previous = {key: spark.conf.get(key, None) for key in INTERPRETED_EXPRESSIONS}
-    for key, value in INTERPRETED_EXPRESSIONS.items():
-        spark.conf.set(key, value)
-    try:
+    from medallion.delta_io import session_conf  # imports Spark, which is running by now
+
+    with session_conf(spark, INTERPRETED_EXPRESSIONS):
         yield
-    finally:
-        for key, old in previous.items():
-            if old is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, old)
 
 
 def running_on_glue() -> bool:
